@@ -1,0 +1,37 @@
+# Consult Desk — two commands: `make run` and `make test` (each sets itself up first).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP_RUN := $(VENV)/.installed-run
+STAMP_DEV := $(VENV)/.installed-dev
+
+.PHONY: run test setup setup-dev bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP_RUN): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(STAMP_DEV): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@ $(STAMP_RUN)
+
+setup: $(STAMP_RUN)
+setup-dev: $(STAMP_DEV)
+
+run: setup
+	$(BIN)/python -m bot db upgrade
+	$(BIN)/python -m bot run
+
+test: setup-dev
+	$(BIN)/python -m pytest
+
+bench: setup-dev
+	$(BIN)/python bench/kb_search.py
+	$(BIN)/python bench/sla_sweep.py
+
+clean:
+	rm -rf $(VENV) data/*.db* .pytest_cache

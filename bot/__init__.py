@@ -1,0 +1,1 @@
+"""Consult Desk (咨询台): the online consultation window of a public health-service office."""

@@ -1,0 +1,172 @@
+"""Command line: `python -m bot run|chat|ask|kb check|db upgrade|calendar due|staff|cases` (see shared/CONTRACT.md)."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+
+from pydantic import ValidationError
+
+
+def _settings(**overrides):
+    from bot.config import Settings
+
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        for error in exc.errors():
+            field = ".".join(str(p) for p in error["loc"])
+            print(f"environment: CONSULT_{field.upper()}: {error['msg']}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _logging(level: str = "INFO") -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def cmd_ask(args) -> int:
+    """One question (or one a line from stdin) through intent detection and knowledge search."""
+    from bot.ask import analyse
+    from knowledge.base import KnowledgeStore
+
+    settings = _settings(knowledge_dir=args.knowledge)
+    store = KnowledgeStore(settings.knowledge_dir)
+    questions = sys.stdin.read().splitlines() if args.question == "-" else [args.question]
+    for question in questions:
+        if args.question == "-" and not question.strip():
+            continue
+        result = analyse(store.current, question)
+        if args.json:
+            print(json.dumps(result, ensure_ascii=False))
+        else:
+            alternatives = ", ".join(result["alternatives"]) or "-"
+            print(f"{question}\n  intent={result['intent']} id={result['id']} score={result['score']:.2f} confident={result['confident']} alternatives={alternatives}")
+    return 0
+
+
+def cmd_kb_check(args) -> int:
+    """Validate the knowledge base; exit 1 with `file: field: problem` lines on any error."""
+    from knowledge.loader import load_knowledge
+
+    settings = _settings(knowledge_dir=args.knowledge)
+    result = load_knowledge(settings.knowledge_dir)
+    for error in result.errors:
+        print(error)
+    if result.errors:
+        print(f"{len(result.errors)} problem(s) found", file=sys.stderr)
+        return 1
+    print(f"ok: {len(result.procedures)} procedures in {settings.knowledge_dir}")
+    return 0
+
+
+def cmd_db_upgrade(args) -> int:
+    """Apply migrations."""
+    from bot.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    print("database is up to date")
+    return 0
+
+
+def cmd_calendar_due(args) -> int:
+    """Print the N-th working day strictly after START."""
+    from bot.workdays import UnknownYearError, WorkCalendar, WorkdaysFileError
+
+    settings = _settings()
+    try:
+        start = date.fromisoformat(args.start)
+    except ValueError:
+        print(f"calendar due: START: not an ISO date: {args.start!r}", file=sys.stderr)
+        return 2
+    if args.days < 0:
+        print("calendar due: --days: must be 0 or more", file=sys.stderr)
+        return 2
+    try:
+        calendar = WorkCalendar.from_file(settings.workdays_file or settings.knowledge_dir / "workdays.yaml")
+        print(calendar.add_workdays(start, args.days).isoformat())
+    except (UnknownYearError, WorkdaysFileError) as exc:
+        print(f"calendar due: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _with_app(coro_factory, *, echo_alerts: bool = False):
+    from bot.app import App
+    from bot.migrate import upgrade_async
+
+    settings = _settings()
+    await upgrade_async(settings.database_url)
+    app = App(settings, echo_alerts=echo_alerts)
+    try:
+        return await coro_factory(app)
+    finally:
+        await app.close()
+
+
+def cmd_chat(args) -> int:
+    """Talk to the bot as a citizen in the terminal."""
+    from bot.channels.console import chat
+
+    _logging("WARNING")
+    return asyncio.run(_with_app(lambda app: chat(app, args.user, args.lang), echo_alerts=True)) or 0
+
+
+def cmd_run(args) -> int:
+    """Serve every configured channel, the web endpoints and the scheduler."""
+    from bot.runner import run
+
+    settings = _settings()
+    _logging(settings.log_level)
+    return asyncio.run(run(settings)) or 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `python -m bot` and `consult-desk`."""
+    from bot import staff_cli
+
+    parser = argparse.ArgumentParser(prog="consult-desk", description="Consult Desk (咨询台) — online consultation window bot")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("run", help="serve all configured channels, web endpoints and the scheduler").set_defaults(func=cmd_run)
+
+    chat = sub.add_parser("chat", help="talk to the bot as a citizen in the terminal")
+    chat.add_argument("--user", default="console-user")
+    chat.add_argument("--lang", choices=("zh", "en"))
+    chat.set_defaults(func=cmd_chat)
+
+    ask = sub.add_parser("ask", help="run one question through intent detection and search")
+    ask.add_argument("question", help="the question, or - to read one a line from stdin")
+    ask.add_argument("--knowledge", type=Path)
+    ask.add_argument("--json", action="store_true")
+    ask.set_defaults(func=cmd_ask)
+
+    kb = sub.add_parser("kb", help="knowledge base tools").add_subparsers(dest="kb_command", required=True)
+    check = kb.add_parser("check", help="validate the knowledge base")
+    check.add_argument("--knowledge", type=Path)
+    check.set_defaults(func=cmd_kb_check)
+
+    db = sub.add_parser("db", help="database tools").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+
+    cal = sub.add_parser("calendar", help="working-day calendar").add_subparsers(dest="calendar_command", required=True)
+    due = cal.add_parser("due", help="the N-th working day strictly after START")
+    due.add_argument("start")
+    due.add_argument("--days", type=int, required=True)
+    due.set_defaults(func=cmd_calendar_due)
+
+    staff_cli.register(sub, _with_app)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

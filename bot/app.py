@@ -1,0 +1,94 @@
+"""The composition root: builds the database, knowledge base, calendar, engine, channels and dispatcher once."""
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import timedelta
+
+from bot import alerts, privacy, sla
+from bot.channels.base import ChannelAdapter
+from bot.channels.console import ConsoleChannel, LogChannel
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.db import create_engine, create_sessionmaker
+from bot.engine import Engine
+from bot.outbox import Dispatcher
+from bot.services import Services
+from bot.workdays import WorkCalendar
+from knowledge.base import KnowledgeStore
+
+log = logging.getLogger(__name__)
+
+
+class App:
+    """Everything a running bot (or a test, or a CLI command) needs, wired together."""
+
+    def __init__(self, settings: Settings, clock: Clock | None = None, *, echo_alerts: bool = False) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.db = create_engine(settings.database_url)
+        self.sessions = create_sessionmaker(self.db)
+        workdays_file = settings.workdays_file or settings.knowledge_dir / "workdays.yaml"
+        self.services = Services(
+            settings=settings,
+            clock=self.clock,
+            knowledge=KnowledgeStore(settings.knowledge_dir),
+            calendar=WorkCalendar.from_file(workdays_file),
+        )
+        self.engine = Engine(self.sessions, self.services)
+        self.channels: dict[str, ChannelAdapter] = {
+            "log": LogChannel(sys.stderr if echo_alerts else None),
+            "console": ConsoleChannel(),
+        }
+        self.dispatcher = Dispatcher(
+            self.sessions,
+            self.channels,
+            self.clock,
+            router=self._route,
+            on_failure=self._on_failure,
+            lease=timedelta(seconds=settings.outbox_lease_seconds),
+        )
+
+    def add_channel(self, adapter: ChannelAdapter) -> None:
+        """Register a channel adapter the dispatcher can deliver through."""
+        self.channels[adapter.name] = adapter
+
+    async def _route(self, session, row):
+        return await alerts.route_staff(session, row, set(self.channels))
+
+    async def _on_failure(self, session, row, error, now) -> None:
+        await alerts.delivery_failed(session, row, error, now, self.settings.tz)
+
+    async def tick_outbox(self) -> int:
+        """Send whatever proactive messages are due."""
+        return await self.dispatcher.run_once()
+
+    async def sweep(self) -> int:
+        """Run the SLA sweep once and send the alerts it raised."""
+        async with self.sessions() as session, session.begin():
+            queued = await sla.sweep(session, self.services, self.clock.now())
+        await self.tick_outbox()
+        return queued
+
+    async def purge(self) -> int:
+        """Apply the retention period to stored personal data."""
+        async with self.sessions() as session, session.begin():
+            return await privacy.purge_expired(session, self.clock.now(), self.settings.retention_days)
+
+    async def close(self) -> None:
+        """Release database connections."""
+        await self.db.dispose()
+
+    async def reload_knowledge(self) -> bool:
+        """Pick up edited knowledge-base files; a broken edit keeps the last good version."""
+        return self.services.knowledge.reload_if_changed()
+
+    async def recover_orphans(self) -> int:
+        """Rows left mid-send by a crash become `unknown`, and supervisors are told."""
+        count = await self.dispatcher.recover_orphans()
+        if count:
+            async with self.sessions() as session, session.begin():
+                now = self.clock.now()
+                note = f"{count} 条消息在发送中途进程中断，状态未知，请人工核实（cases/outbox 状态 unknown）。"
+                await alerts.raise_alert(session, "outbox_unknown", now=now, tz=self.settings.tz, note=note, key=now.isoformat())
+        return count

@@ -1,0 +1,1 @@
+"""Channel adapters: translate between a platform and our neutral messages at the edge."""

@@ -1,0 +1,54 @@
+"""The one place replies become channel text: choices as buttons or numbered lines, escaping, length splits."""
+from __future__ import annotations
+
+import html
+
+from bot.messages import Reply
+from knowledge.text import has_cjk
+
+NUMBERED_HINT = {"zh": "（回复数字选择）", "en": "(reply with a number)"}
+
+
+def escape_html(text: str) -> str:
+    """Escape text for Telegram's HTML parse mode."""
+    return html.escape(text, quote=False)
+
+
+def numbered(reply: Reply, start: int = 1) -> str:
+    """The reply's text with its choices as `1. …` lines, for channels without buttons."""
+    if not reply.choices:
+        return reply.text
+    lines = [reply.text] + [f"{i}. {choice.label}" for i, choice in enumerate(reply.choices, start)]
+    return "\n".join(lines + [NUMBERED_HINT["zh" if has_cjk(reply.text) else "en"]])
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Split text into parts of at most `limit` characters at line boundaries; only an over-long line is cut inside."""
+    if len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        parts.append(current)
+    return parts
+
+
+def as_plain_text(replies: list[Reply], limit: int) -> list[str]:
+    """Every reply as numbered plain text, split to the channel's size limit."""
+    out: list[str] = []
+    for reply in replies:
+        out.extend(split_text(numbered(reply), limit))
+    return out

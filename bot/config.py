@@ -1,0 +1,108 @@
+"""Settings read from the environment (and `.env`), per shared/CONTRACT.md."""
+from __future__ import annotations
+
+import re
+from datetime import time
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge"
+
+_WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+def parse_window(value: str) -> tuple[time, time] | None:
+    """Parse `HH:MM-HH:MM` into (start, end); empty means no window."""
+    if not value or not value.strip():
+        return None
+    match = _WINDOW.match(value)
+    if not match:
+        raise ValueError(f"expected HH:MM-HH:MM, got {value!r}")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    return time(h1, m1), time(h2, m2)
+
+
+class Settings(BaseSettings):
+    """Every operator-facing setting; names are CONSULT_* in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="CONSULT_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./data/consult.db"
+    knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR
+    workdays_file: Path | None = None
+    timezone: str = "Asia/Shanghai"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    log_level: str = "INFO"
+
+    office_hours: str = "09:00-17:00"
+    office_name: str = "示例市卫生健康委员会政务服务窗口"
+    office_name_en: str = "Sample City Health Commission Service Window"
+
+    telegram_token: str | None = None
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    telegram_staff_chat_id: int | None = None
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: str | None = None
+
+    wechat_app_id: str | None = None
+    wechat_app_secret: str | None = None
+    wechat_token: str | None = None
+    wechat_aes_key: str | None = None
+    wechat_previous_aes_key: str | None = None
+    wechat_api_base_url: str = "https://api.weixin.qq.com/cgi-bin/"
+
+    survey_delay_seconds: int = 86400
+    quiet_hours: str = "21:00-08:00"
+
+    deadline_days_consultation: int = Field(1, ge=1)
+    deadline_days_complaint: int = Field(10, ge=1)
+    deadline_days_rectification: int = Field(15, ge=1)
+    handoff_alert_minutes: int = Field(30, ge=1)
+    leader_escalation_days: int = Field(3, ge=1)
+    retention_days: int = Field(365, ge=1)
+    complaint_max_chars: int = Field(2000, ge=100)
+    outbox_lease_seconds: int = Field(300, ge=10)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        ZoneInfo(value)
+        return value
+
+    @field_validator("office_hours", "quiet_hours")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        parse_window(value)
+        return value
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        """The office's time zone."""
+        return ZoneInfo(self.timezone)
+
+    @cached_property
+    def office_window(self) -> tuple[time, time]:
+        """Opening and closing time of the office."""
+        window = parse_window(self.office_hours)
+        if window is None:
+            raise ValueError("CONSULT_OFFICE_HOURS: must not be empty")
+        return window
+
+    @cached_property
+    def quiet_window(self) -> tuple[time, time] | None:
+        """Local window without proactive messages, or None."""
+        return parse_window(self.quiet_hours)
+
+    def deadline_days(self, case_type: str) -> int:
+        """Working days allowed for a case of this type."""
+        return {
+            "consultation": self.deadline_days_consultation,
+            "complaint": self.deadline_days_complaint,
+            "rectification": self.deadline_days_rectification,
+        }[case_type]

@@ -1,0 +1,62 @@
+"""`python -m bot run`: migrate, wire the app, start channels, web server and scheduler; console chat when nothing else is configured."""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import uvicorn
+
+from bot.app import App
+from bot.config import Settings
+from bot.migrate import upgrade_async
+from bot.scheduler import create_scheduler
+from bot.web import create_web_app
+
+log = logging.getLogger(__name__)
+
+
+def configured_channels(settings: Settings) -> list[str]:
+    """Names of the messaging channels the settings enable."""
+    channels = []
+    if settings.telegram_token:
+        channels.append("telegram")
+    if settings.wechat_app_id and settings.wechat_token:
+        channels.append("wechat")
+    return channels
+
+
+async def run(settings: Settings) -> int:
+    """Run until interrupted (or, in console mode, until the input ends)."""
+    await upgrade_async(settings.database_url)
+    channels = configured_channels(settings)
+    app = App(settings, echo_alerts=not channels)
+    await app.recover_orphans()
+    routes: list = []
+    starters = []
+    for name in channels:
+        module = __import__(f"bot.channels.{name}_runtime", fromlist=["attach"])
+        starter = await module.attach(app, routes)
+        starters.append(starter)
+    scheduler = create_scheduler(app)
+    scheduler.start()
+    server = uvicorn.Server(uvicorn.Config(create_web_app(app, routes), host=settings.http_host, port=settings.http_port, log_level="warning"))
+    # the console chat needs no web endpoints; channels do (WeChat callback, Telegram webhook, health, metrics)
+    server_task = asyncio.create_task(server.serve()) if channels else None
+    try:
+        if not channels:
+            from bot.channels.console import chat
+
+            log.info("no channel configured: console chat on %s", settings.database_url)
+            await chat(app, "console-user", None)
+        else:
+            log.info("serving %s on http://%s:%s", ", ".join(channels), settings.http_host, settings.http_port)
+            await server_task
+    finally:
+        for starter in starters:
+            await starter.stop()
+        scheduler.shutdown(wait=False)
+        server.should_exit = True
+        if server_task is not None:
+            await asyncio.gather(server_task, return_exceptions=True)
+        await app.close()
+    return 0

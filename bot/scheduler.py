@@ -1,0 +1,33 @@
+"""APScheduler ticks: dispatch due outbox rows, sweep SLAs, reload the knowledge base, purge expired data."""
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+log = logging.getLogger(__name__)
+
+
+def _guarded(name: str, job):
+    async def run() -> None:
+        try:
+            await job()
+        except Exception:  # one failed tick must not stop the next
+            log.exception("scheduled job %s failed", name)
+
+    return run
+
+
+def create_scheduler(app) -> AsyncIOScheduler:
+    """A scheduler that only ticks; all durable state lives in the database, nothing is pickled here."""
+    scheduler = AsyncIOScheduler(timezone=app.settings.tz)
+    jobs = {
+        "outbox": (app.tick_outbox, 5),
+        "sla": (app.sweep, 60),
+        "knowledge": (app.reload_knowledge, 30),
+        "orphans": (app.recover_orphans, 300),
+        "retention": (app.purge, 3600),
+    }
+    for name, (job, seconds) in jobs.items():
+        scheduler.add_job(_guarded(name, job), "interval", seconds=seconds, id=name, max_instances=1, coalesce=True)
+    return scheduler

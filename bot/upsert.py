@@ -1,0 +1,20 @@
+"""Portable INSERT … ON CONFLICT for SQLite and PostgreSQL."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+def insert_for(session: AsyncSession, table: Any):
+    """The dialect's own `insert` construct, which knows ON CONFLICT."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+async def insert_ignore(session: AsyncSession, table: Any, values: dict[str, Any], conflict: list[str]) -> bool:
+    """Insert a row unless one with the same `conflict` columns exists; True when inserted."""
+    statement = insert_for(session, table).values(**values).on_conflict_do_nothing(index_elements=conflict)
+    result = await session.execute(statement)
+    return bool(result.rowcount)

@@ -1,0 +1,1 @@
+"""Conversation flows: plain async functions that turn one citizen turn into replies."""

@@ -1,0 +1,111 @@
+"""Which flow handles a turn: platform events, commands, choices, an open flow, a live handoff, or the detected intent."""
+from __future__ import annotations
+
+from bot.messages import Reply
+from bot.turn import Turn
+from handlers import complaint, consult, greeting, handoff, privacy, status
+from knowledge.intents import detect
+from knowledge.text import normalize
+
+UNANSWERED_BEFORE_HANDOFF = 2
+BREAKOUT_INTENTS = ("handoff", "privacy", "menu")
+
+
+async def _on_choice(turn: Turn) -> list[Reply]:
+    value = turn.inbound.choice or ""
+    flow = turn.state.get("flow")
+    if value.startswith("c:") and flow == "complaint":
+        return await complaint.step(turn)
+    if value.startswith("d:") and flow == "delete":
+        return await privacy.confirm(turn)
+    turn.state.pop("flow", None)
+    if value.startswith("p:"):
+        return await consult.answer_procedure(turn, value[2:])
+    if value == "m:guide":
+        return await greeting.guide(turn)
+    if value == "m:complaint":
+        return await complaint.start(turn)
+    if value == "m:status":
+        return await status.show(turn)
+    if value == "m:handoff":
+        return await handoff.start(turn)
+    if value == "m:none":
+        return await consult.unknown(turn)
+    return await greeting.show_menu(turn)
+
+
+async def _on_command(turn: Turn) -> list[Reply]:
+    command = turn.inbound.command
+    if command == "start":
+        return await greeting.greet(turn)
+    if command == "status":
+        return await status.show(turn)
+    if command == "delete":
+        return await privacy.ask(turn)
+    if command == "human":
+        return await handoff.start(turn)
+    if command == "complaint":
+        return await complaint.start(turn)
+    if command == "cancel":
+        turn.state = {}
+    return await greeting.show_menu(turn)
+
+
+async def _on_question(turn: Turn) -> list[Reply]:
+    answer = await consult.answer_question(turn)
+    if answer is not None:
+        return answer
+    if turn.citizen.unknown_streak + 1 >= UNANSWERED_BEFORE_HANDOFF:
+        return await handoff.start(turn, automatic=True, question=turn.text)
+    return await consult.unknown(turn)
+
+
+async def route(turn: Turn) -> list[Reply]:
+    """Hand the turn to the flow that owns it and return that flow's replies."""
+    inbound = turn.inbound
+    if inbound.kind == "unsubscribe":
+        return await privacy.unsubscribe(turn)
+    if inbound.kind == "subscribe":
+        return await greeting.greet(turn)
+    if inbound.kind == "command":
+        return await _on_command(turn)
+    if inbound.kind == "choice":
+        return await _on_choice(turn)
+    flow = turn.state.get("flow")
+    live = await handoff.live_case(turn)
+    if inbound.kind == "attachment":
+        if flow == "complaint":
+            return complaint.add_attachments(turn)
+        if live is not None:
+            return await handoff.relay(turn, live)
+        return [turn.reply("unsupported")]
+    if inbound.kind == "unsupported":
+        return [turn.reply("unsupported")]
+    clean = normalize(turn.text)
+    if not clean:
+        return [turn.reply("empty")]
+    intent = detect(turn.text)
+    if flow == "complaint" and intent.name not in BREAKOUT_INTENTS:
+        return await complaint.step(turn)
+    if flow == "delete":
+        return await privacy.confirm(turn)
+    if live is not None and intent.name not in BREAKOUT_INTENTS:
+        return await handoff.relay(turn, live)
+    turn.state.pop("flow", None)
+    if not any(ch.isalnum() for ch in clean):
+        return [turn.reply("junk")]
+    if intent.name == "greeting":
+        return await greeting.greet(turn)
+    if intent.name == "goodbye":
+        return await greeting.goodbye(turn)
+    if intent.name == "menu":
+        return await greeting.show_menu(turn)
+    if intent.name == "privacy":
+        return await privacy.ask(turn)
+    if intent.name == "handoff":
+        return await handoff.start(turn)
+    if intent.name == "case_status":
+        return await status.show(turn, intent)
+    if intent.name == "complaint":
+        return await complaint.start(turn)
+    return await _on_question(turn)

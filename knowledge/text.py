@@ -1,0 +1,110 @@
+"""Text normalisation and tokenisation for Chinese and English questions and procedures."""
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable
+
+import jieba
+
+MAX_QUERY_CHARS = 500
+
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_LATIN_WORD = re.compile(r"[a-z0-9]+")
+_TOKEN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[a-z0-9]+")
+
+STOP_ZH = frozenset(
+    """我 你 您 他 她 它 我们 的 地 得 了 吗 嘛 呢 吧 啊 呀 哦 哈 嗯 么 要 想 想要 请问 请 问 问问 一下 下 怎么 怎样 如何
+    怎么办 怎么样 咋 咋办 什么 啥 哪些 哪里 哪儿 哪 多少 几 需要 需 带 要带 东西 办 办理 办个 申请 手续 流程 可以 能 能否
+    是否 有 没有 这个 那个 这 那 个 是 在 去 到 和 与 及 或 给 让 用 时候 都 就 还 也 又 再 很 太 好 吗 谢谢 麻烦 知道
+    告诉 一个 开个 想开 开 你们 咱们 做 弄 搞 材料 资料 东东 所需 哪个 一些 些 为 对 把 被 从 自己 家 里""".split()
+)
+SOFT = frozenset(
+    """在哪里 在哪 哪里 哪儿 地址 位置 地点 怎么走 几点 时间 电话 号码 多少钱 费用 收费 多久 时限 期限 有效期 上班 开门 下班
+    where when hour time phone number cost fee long open address location""".split()
+)
+STOP_EN = frozenset(
+    """a an the i me my we our you your is are am was were be been do does did to of in on at for from with by and or
+    how what where when which who whom can could would should please need needs want wants get getting apply applying
+    it its this that these those there here have has had any some about tell know into if so as up out much many""".split()
+)
+
+_lock = threading.Lock()
+_segmenter: jieba.Tokenizer | None = None
+
+
+def _jieba() -> jieba.Tokenizer:
+    global _segmenter
+    with _lock:
+        if _segmenter is None:
+            jieba.setLogLevel(logging.WARNING)
+            segmenter = jieba.Tokenizer()
+            segmenter.initialize()
+            _segmenter = segmenter
+    return _segmenter
+
+
+def normalize(text: str, limit: int = MAX_QUERY_CHARS) -> str:
+    """NFKC-fold, lowercase, drop control characters, collapse white space, cut to `limit` characters."""
+    text = unicodedata.normalize("NFKC", text[: limit * 4])
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" or ch in "\n\t" else " " for ch in text)
+    return " ".join(text.lower().split())[:limit]
+
+
+def has_cjk(text: str) -> bool:
+    """True when the text contains Chinese characters."""
+    return bool(_CJK_RUN.search(text))
+
+
+def stem(word: str) -> str:
+    """A light English stemmer: enough to join plural and -ing/-ed forms."""
+    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            return word[: -len(suffix)] + keep
+    return word
+
+
+def words(text: str) -> list[str]:
+    """Segment normalised text into words: jieba for Chinese runs, stemmed words for Latin."""
+    out: list[str] = []
+    for run in _TOKEN_RUN.findall(text):
+        if _CJK_RUN.fullmatch(run):
+            out.extend(w for w in _jieba().lcut(run, HMM=False) if w.strip())
+        else:
+            out.append(stem(run))
+    return out
+
+
+def is_stopword(word: str) -> bool:
+    """True for function words and generic verbs that say nothing about the procedure."""
+    return word in STOP_ZH or word in STOP_EN
+
+
+def word_tokens(word: str) -> list[str]:
+    """Index tokens of one word: the word itself, plus its character bigrams when it is long Chinese."""
+    if len(word) >= 3 and _CJK_RUN.fullmatch(word):
+        return [word] + [word[i : i + 2] for i in range(len(word) - 1)]
+    return [word]
+
+
+def content_words(text: str) -> list[str]:
+    """The meaningful words of a text, in order, without stop words (duplicates kept)."""
+    return [w for w in words(normalize(text)) if not is_stopword(w)]
+
+
+def is_soft(word: str) -> bool:
+    """Words that ask about place, time or cost: they help ranking but a procedure need not contain them."""
+    return word in SOFT
+
+
+def phrases(word_list: list[str]) -> list[str]:
+    """Adjacent English word pairs as single tokens (`health_certificate`), so word order can count."""
+    return [f"{a}_{b}" for a, b in zip(word_list, word_list[1:]) if a.isascii() and b.isascii() and not is_stopword(a) and not is_stopword(b)]
+
+
+def phrase_key(word_list: list[str]) -> str:
+    """The verbatim-phrase token of a title or keyword: Chinese characters run together, English words spaced."""
+    chinese = "".join(w for w in word_list if not w.isascii())
+    return "kw:" + (chinese if chinese else " ".join(word_list))

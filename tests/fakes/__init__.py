@@ -1,0 +1,1 @@
+"""Test doubles for the world outside the bot: clock, channels, platform servers."""
