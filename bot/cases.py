@@ -71,6 +71,7 @@ async def open_case(
         case.alerts_raised = ["new_complaint"]
     sla.schedule(services, case)
     await _warn_unknown_calendar_years(session, services, now)
+    await services.events.publish("case_opened", session=session, services=services, case=case, now=now)
     log.info("case %s opened (%s), due %s", number, case_type, case.due_at.isoformat())
     return case
 

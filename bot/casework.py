@@ -66,6 +66,12 @@ async def notify_citizen(session: AsyncSession, case: Case, text_for: dict[str, 
     )
 
 
+async def _act(session: AsyncSession, services: Services, case: Case, staff: Staff, action: str, now: datetime, text: str = "") -> None:
+    """Audit a staff action and let subscribers (e.g. the Telegram staff topic) mirror it."""
+    audit.record(session, case_id=case.id, actor=actor_name(staff), action=action, now=now, detail=text)
+    await services.events.publish("case_action", session=session, services=services, case=case, staff=staff, action=action, text=text, now=now)
+
+
 def _both(key: str, **values: object) -> dict[str, str]:
     return {"zh": t(key, "zh", **values), "en": t(key, "en", **values)}
 
@@ -94,7 +100,7 @@ async def take(session: AsyncSession, services: Services, number: str, staff: St
         case.owner_id = staff.id
     case.department = case.department or staff.department
     sla.schedule(services, case)
-    audit.record(session, case_id=case.id, actor=actor_name(staff), action="taken", now=now)
+    await _act(session, services, case, staff, "taken", now)
     return case
 
 
@@ -121,16 +127,16 @@ async def reply(session: AsyncSession, services: Services, number: str, staff: S
         case.status = "in_progress"
     case.first_response_at = case.first_response_at or now
     await notify_citizen(session, case, _both("staff_reply", who=staff_label(staff), text=text.strip()), kind="staff_reply", now=now, key=f"{now.timestamp()}")
-    audit.record(session, case_id=case.id, actor=actor_name(staff), action="replied", now=now, detail=text)
+    await _act(session, services, case, staff, "replied", now, text)
     return case
 
 
-async def note(session: AsyncSession, number: str, staff: Staff, text: str, now: datetime) -> Case:
+async def note(session: AsyncSession, services: Services, number: str, staff: Staff, text: str, now: datetime) -> Case:
     """Add an internal note that the citizen never sees."""
     case = await _case(session, number)
     if not text.strip():
         raise CaseActionError("备注内容为空 / empty note")
-    audit.record(session, case_id=case.id, actor=actor_name(staff), action="note", now=now, detail=text)
+    await _act(session, services, case, staff, "note", now, text)
     return case
 
 
@@ -152,7 +158,7 @@ async def transfer(session: AsyncSession, services: Services, number: str, staff
         case.status = "new"
         to = target
     sla.schedule(services, case)
-    audit.record(session, case_id=case.id, actor=actor_name(staff), action="transferred", now=now, detail=f"to {target}: {reason}")
+    await _act(session, services, case, staff, "transferred", now, f"to {target}: {reason}")
     await notify_citizen(session, case, _both("case_transferred", number=case.number, to=to, reason=reason), kind="case_update", now=now, key=f"transfer:{now.timestamp()}")
     return case
 
@@ -167,7 +173,7 @@ async def wait_for_citizen(session: AsyncSession, services: Services, number: st
     case.status = "waiting"
     case.paused_at = now
     sla.schedule(services, case)
-    audit.record(session, case_id=case.id, actor=actor_name(staff), action="waiting", now=now, detail=text)
+    await _act(session, services, case, staff, "waiting", now, text)
     await notify_citizen(session, case, _both("case_waiting", number=case.number, text=text or "-"), kind="case_update", now=now, key=f"wait:{now.timestamp()}")
     return case
 
@@ -199,12 +205,8 @@ async def resolve(session: AsyncSession, services: Services, number: str, staff:
     sla.schedule(services, case)
     audit.record(session, case_id=case.id, actor=actor_name(staff), action="resolved", now=now, detail=summary)
     await notify_citizen(session, case, _both("case_resolved", number=case.number, summary=summary.strip()), kind="case_update", now=now, key=f"resolved:{now.timestamp()}")
-    for hook in RESOLVE_HOOKS:
-        await hook(session, services, case, now)
+    await services.events.publish("case_resolved", session=session, services=services, case=case, now=now)
     return case
-
-
-RESOLVE_HOOKS: list = []  # follow-up work registered by other modules (e.g. surveys), run in the same transaction
 
 
 async def reopen(session: AsyncSession, services: Services, number: str, staff: Staff, reason: str, now: datetime) -> Case:
@@ -220,7 +222,7 @@ async def reopen(session: AsyncSession, services: Services, number: str, staff: 
     case.due_at = sla.deadline(services, case.type, now)
     case.alerts_raised = [level for level in case.alerts_raised or [] if level == "new_complaint"]
     sla.schedule(services, case)
-    audit.record(session, case_id=case.id, actor=actor_name(staff), action="reopened", now=now, detail=reason)
+    await _act(session, services, case, staff, "reopened", now, reason)
     due = case.due_at.astimezone(services.settings.tz).strftime("%Y-%m-%d")
     await notify_citizen(session, case, _both("case_reopened", number=case.number, due=due), kind="case_update", now=now, key=f"reopen:{now.timestamp()}")
     return case

@@ -18,11 +18,11 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
+def upgrade(database_url: str, revision: str = "heads") -> None:
     """Bring the database schema up to `revision` (blocking; runs its own event loop)."""
     command.upgrade(alembic_config(database_url), revision)
 
 
-async def upgrade_async(database_url: str, revision: str = "head") -> None:
+async def upgrade_async(database_url: str, revision: str = "heads") -> None:
     """Same as `upgrade`, from inside a running event loop (in a worker thread)."""
     await asyncio.to_thread(upgrade, database_url, revision)

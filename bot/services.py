@@ -1,10 +1,11 @@
 """The shared services a conversation turn or a background job may use, wired once in bot/app.py."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.events import Events
 from bot.workdays import WorkCalendar
 from knowledge.base import KnowledgeStore
 
@@ -17,3 +18,4 @@ class Services:
     clock: Clock
     knowledge: KnowledgeStore
     calendar: WorkCalendar
+    events: Events = field(default_factory=Events)

@@ -80,7 +80,7 @@ async def _staff_action(app, args) -> int:
             elif action == "reply":
                 case = await casework.reply(session, services, args.number, staff, args.text, now)
             elif action == "note":
-                case = await casework.note(session, args.number, staff, args.text, now)
+                case = await casework.note(session, services, args.number, staff, args.text, now)
             elif action == "transfer":
                 case = await casework.transfer(session, services, args.number, staff, args.target, args.reason, now)
             elif action == "wait":

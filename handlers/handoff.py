@@ -48,9 +48,8 @@ async def relay(turn: Turn, case: Case) -> list[Reply]:
     text = turn.text or " ".join(f"[{a.kind}]" for a in turn.inbound.attachments)
     turn.case_id = case.id
     await add_citizen_message(turn.session, turn.services, case, turn.now)
-    for hook in RELAY_HOOKS:
-        await hook(turn, case, text)
+    await turn.services.events.publish(
+        "citizen_message", session=turn.session, services=turn.services, case=case, citizen=turn.citizen,
+        text=text, attachments=turn.inbound.attachments, now=turn.now,
+    )
     return [] if case.assignee_id else [turn.reply("handoff_ack")]
-
-
-RELAY_HOOKS: list = []  # channel surfaces that mirror citizen messages to staff (e.g. a Telegram topic)
