@@ -175,6 +175,10 @@ async def wait_for_citizen(session: AsyncSession, services: Services, number: st
     sla.schedule(services, case)
     await _act(session, services, case, staff, "waiting", now, text)
     await notify_citizen(session, case, _both("case_waiting", number=case.number, text=text or "-"), kind="case_update", now=now, key=f"wait:{now.timestamp()}")
+    citizen = await session.get(Citizen, case.citizen_id) if case.citizen_id else None
+    if citizen is not None:
+        # the citizen's next message answers the question, so it goes to this case (and restarts its clock)
+        citizen.state = {**(citizen.state or {}), "live_case": case.number}
     return case
 
 

@@ -1,6 +1,7 @@
 """The dialog engine: dedupe, lock the conversation, run the handler in one transaction, save state with the turn."""
 from __future__ import annotations
 
+import copy
 import dataclasses
 import logging
 import uuid
@@ -107,7 +108,7 @@ class Engine:
     async def _run(self, session: AsyncSession, inbound: Inbound, now) -> list[Reply]:
         citizen = await self._citizen(session, inbound, now)
         receipt = await self._receipt(session, inbound, citizen, now)
-        state = dict(citizen.state or {})
+        state = copy.deepcopy(citizen.state or {})  # a nested change must show as a change to the ORM
         inbound = _as_choice(inbound, state)
         lang = language.detect(inbound.text, citizen.lang) if inbound.kind == "text" else citizen.lang
         turn = Turn(inbound=inbound, citizen=citizen, session=session, services=self.services, lang=lang, now=now, state=state)

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import re
 
-from knowledge.intents import CASE_NUMBER
+from knowledge.intents import CASE_NUMBER, CASE_NUMBER_ATTEMPT
 from knowledge.text import has_cjk
 
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+# one-word answers inside a flow say nothing about the language the citizen prefers
+NEUTRAL_WORDS = frozenset({"ok", "okay", "yes", "no", "y", "n", "skip", "cancel", "pass", "none", "na", "n/a", "hi"})
 
 
 def from_hint(hint: str | None) -> str:
@@ -18,6 +20,9 @@ def detect(text: str, current: str) -> str:
     """The language of this message, or `current` when the message does not tell (numbers, case numbers, emoji)."""
     if has_cjk(text):
         return "zh"
-    if _LATIN_WORD.search(CASE_NUMBER.sub(" ", text)):
+    rest = CASE_NUMBER_ATTEMPT.sub(" ", CASE_NUMBER.sub(" ", text))
+    if rest.strip(" .!?").lower() in NEUTRAL_WORDS:
+        return current
+    if _LATIN_WORD.search(rest):
         return "en"
     return current

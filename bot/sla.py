@@ -44,9 +44,22 @@ def thresholds(services: Services, case: Case) -> dict[str, datetime]:
         "supervise": extend_deadline(services, case.due_at, settings.leader_escalation_days),
     }
     if case.type == "consultation" and case.assignee_id is None:
-        start = next_opening(case.created_at, services.calendar, tz, opening, closing) or case.created_at
-        out["unassigned"] = start + timedelta(minutes=settings.handoff_alert_minutes)
+        out["unassigned"] = add_office_time(services, case.created_at, timedelta(minutes=settings.handoff_alert_minutes))
     return out
+
+
+def add_office_time(services: Services, start: datetime, span: timedelta) -> datetime:
+    """The moment `span` of office time after `start` (time outside office hours does not count)."""
+    settings, tz = services.settings, services.settings.tz
+    opening, closing = settings.office_window
+    moment = next_opening(start, services.calendar, tz, opening, closing) or start
+    while True:
+        local = moment.astimezone(tz)
+        close = datetime.combine(local.date(), closing, tzinfo=tz)
+        if moment + span <= close:
+            return moment + span
+        span -= close - moment
+        moment = next_opening(close, services.calendar, tz, opening, closing) or close
 
 
 def schedule(services: Services, case: Case) -> None:

@@ -18,6 +18,8 @@ async def live_case(turn: Turn) -> Case | None:
     if not number:
         return None
     case = await turn.session.scalar(select(Case).where(Case.number == number))
+    if case is not None and case.type != "consultation" and case.status != "waiting":
+        case = None  # complaints are relayed only while staff wait for the citizen's answer
     if case is None or case.status not in LIVE_STATUSES or case.citizen_id != turn.citizen.id:
         turn.state.pop("live_case", None)
         return None
