@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Iterable
 
 import jieba
+import zhconv
 
 MAX_QUERY_CHARS = 500
 
@@ -47,10 +48,11 @@ def _jieba() -> jieba.Tokenizer:
 
 
 def normalize(text: str, limit: int = MAX_QUERY_CHARS) -> str:
-    """NFKC-fold, lowercase, drop control characters, collapse white space, cut to `limit` characters."""
+    """NFKC-fold, lowercase, traditional → simplified Chinese, drop control characters, collapse white space, cut to `limit`."""
     text = unicodedata.normalize("NFKC", text[: limit * 4])
     text = "".join(ch if unicodedata.category(ch)[0] != "C" or ch in "\n\t" else " " for ch in text)
-    return " ".join(text.lower().split())[:limit]
+    text = " ".join(text.lower().split())[:limit]
+    return zhconv.convert(text, "zh-cn") if has_cjk(text) else text
 
 
 def has_cjk(text: str) -> bool:
