@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.masking import mask_text
 from bot.messages import Reply
 from bot.models import Case, Citizen, OutboxMessage, Staff
-from bot.outbox import Route, enqueue
+from bot.outbox import Route
+from bot.upsert import insert_for
 
 log = logging.getLogger(__name__)
 
@@ -33,24 +34,7 @@ async def staff_by_role(session: AsyncSession, role: str) -> list[Staff]:
     return list(await session.scalars(select(Staff).where(Staff.role == role, Staff.active.is_(True)).order_by(Staff.id)))
 
 
-async def _recipients(session: AsyncSession, roles: tuple[str, ...], case: Case | None) -> list[Staff]:
-    people: dict[int, Staff] = {}
-    for role in roles:
-        if role == "assignee":
-            if case is not None and case.assignee_id:
-                staff = await session.get(Staff, case.assignee_id)
-                if staff is not None:
-                    people[staff.id] = staff
-            elif "supervisor" not in roles:
-                people.update({s.id: s for s in await staff_by_role(session, "supervisor")})
-        else:
-            people.update({s.id: s for s in await staff_by_role(session, role)})
-    return list(people.values())
-
-
-async def case_card(session: AsyncSession, case: Case, tz) -> str:
-    """Number, type, assignee and due date of a case, with personal data masked."""
-    assignee = await session.get(Staff, case.assignee_id) if case.assignee_id else None
+def _card(case: Case, assignee: Staff | None, tz) -> str:
     due = case.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
     lines = [
         f"编号：{case.number}",
@@ -64,36 +48,80 @@ async def case_card(session: AsyncSession, case: Case, tz) -> str:
     return "\n".join(lines)
 
 
+async def case_card(session: AsyncSession, case: Case, tz) -> str:
+    """Number, type, assignee and due date of a case, with personal data masked."""
+    assignee = await session.get(Staff, case.assignee_id) if case.assignee_id else None
+    return _card(case, assignee, tz)
+
+
+class AlertBatch:
+    """Alert rows for one transaction, written in one statement (the SLA sweep raises many at once)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.rows: list[dict] = []
+        self._staff: dict[int, Staff] | None = None
+
+    async def _people(self) -> dict[int, Staff]:
+        if self._staff is None:
+            with self.session.no_autoflush:
+                found = await self.session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.id))
+            self._staff = {s.id: s for s in found}
+        return self._staff
+
+    async def _recipients(self, roles: tuple[str, ...], case: Case | None) -> list[Staff]:
+        people = await self._people()
+        chosen: dict[int, Staff] = {}
+        for role in roles:
+            if role == "assignee":
+                if case is not None and case.assignee_id in people:
+                    chosen[case.assignee_id] = people[case.assignee_id]
+                elif "supervisor" not in roles:
+                    chosen.update({i: s for i, s in people.items() if s.role == "supervisor"})
+            else:
+                chosen.update({i: s for i, s in people.items() if s.role == role})
+        return list(chosen.values())
+
+    async def add(self, level: str, *, now: datetime, tz, case: Case | None = None, note: str = "", key: str = "") -> int:
+        """Queue one alert per recipient of this level; returns how many rows were prepared."""
+        title, roles = LEVELS[level]
+        people = await self._people()
+        body = f"【{title}】"
+        if case is not None:
+            body += "\n" + _card(case, people.get(case.assignee_id), tz)
+        if note:
+            body += "\n" + mask_text(note)
+        subject = key or (f"{case.id}:{case.due_at.date().isoformat()}" if case is not None else "global")
+        recipients = await self._recipients(roles, case)
+        targets = [f"staff:{s.id}" for s in recipients] or ["log"]
+        if not recipients:
+            log.warning("alert %s for %s: no %s registered; logging it instead", level, case.number if case else subject, "/".join(roles))
+        for target in targets:
+            self.rows.append(dict(
+                kind="alert", dedup_key=f"alert:{level}:{subject}:{target}"[:191], channel="staff" if target != "log" else "log",
+                recipient=target, payload={"replies": [Reply(body).to_json()], "level": level, "case": case.number if case is not None else None},
+                case_id=case.id if case is not None else None, status="pending", attempts=0, due_at=now, created_at=now,
+            ))
+        return len(targets)
+
+    async def flush(self) -> int:
+        """Insert the prepared rows; a dedup key already used is skipped. Returns rows inserted."""
+        inserted = 0
+        for start in range(0, len(self.rows), 500):
+            chunk = self.rows[start : start + 500]
+            statement = insert_for(self.session, OutboxMessage).values(chunk).on_conflict_do_nothing(index_elements=["dedup_key"])
+            inserted += (await self.session.execute(statement)).rowcount or 0
+        self.rows.clear()
+        return inserted
+
+
 async def raise_alert(
     session: AsyncSession, level: str, *, now: datetime, tz, case: Case | None = None, note: str = "", key: str = ""
 ) -> int:
-    """Queue one alert per recipient; the dedup key makes a repeated call for the same case and level a no-op."""
-    title, roles = LEVELS[level]
-    body = f"【{title}】"
-    if case is not None:
-        body += "\n" + await case_card(session, case, tz)
-    if note:
-        body += "\n" + mask_text(note)
-    subject = key or (f"{case.id}:{case.due_at.date().isoformat()}" if case is not None else "global")
-    recipients = await _recipients(session, roles, case)
-    targets = [f"staff:{s.id}" for s in recipients] or ["log"]
-    if not recipients:
-        log.warning("alert %s for %s: no %s registered; logging it instead", level, case.number if case else subject, "/".join(roles))
-    queued = 0
-    for target in targets:
-        queued += await enqueue(
-            session,
-            kind="alert",
-            dedup_key=f"alert:{level}:{subject}:{target}",
-            channel="staff" if target != "log" else "log",
-            recipient=target,
-            replies=[Reply(body)],
-            due_at=now,
-            now=now,
-            case_id=case.id if case is not None else None,
-            extra={"level": level, "case": case.number if case is not None else None},
-        )
-    return queued
+    """Queue one alert per recipient now; the dedup key makes a repeated call for the same case and level a no-op."""
+    batch = AlertBatch(session)
+    await batch.add(level, now=now, tz=tz, case=case, note=note, key=key)
+    return await batch.flush()
 
 
 async def route_staff(session: AsyncSession, row: OutboxMessage, available: set[str]) -> Route | None:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.alerts import raise_alert
+from bot.alerts import AlertBatch
 from bot.models import Case
 from bot.services import Services
 from bot.workdays import due_at, next_opening
@@ -78,7 +78,7 @@ def forget_future_levels(services: Services, case: Case, now: datetime) -> None:
     case.alerts_raised = [level for level in (case.alerts_raised or []) if level not in due or due[level] <= now]
 
 
-async def _escalate(session: AsyncSession, services: Services, case: Case, now: datetime) -> int:
+async def _escalate(batch: AlertBatch, services: Services, case: Case, now: datetime) -> int:
     raised = list(case.alerts_raised or [])
     queued = 0
     for level, when in sorted(thresholds(services, case).items(), key=lambda item: item[1]):
@@ -86,7 +86,7 @@ async def _escalate(session: AsyncSession, services: Services, case: Case, now: 
             continue
         if level == "unassigned" and case.assignee_id is not None:
             continue
-        queued += await raise_alert(session, level, now=now, tz=services.settings.tz, case=case)
+        queued += await batch.add(level, now=now, tz=services.settings.tz, case=case)
         raised.append(level)
     case.alerts_raised = raised
     schedule(services, case)
@@ -96,23 +96,26 @@ async def _escalate(session: AsyncSession, services: Services, case: Case, now: 
 async def sweep(session: AsyncSession, services: Services, now: datetime) -> int:
     """Raise every alert that has fallen due; touches only cases whose next alert time has passed."""
     queued = 0
-    last_id = 0
+    seen: set[int] = set()
+    batch = AlertBatch(session)
     while True:
-        cases = list(
-            await session.scalars(
-                select(Case)
-                .where(Case.next_alert_at <= now, Case.id > last_id)
-                .order_by(Case.id)
-                .limit(SWEEP_BATCH)
-                .with_for_update(skip_locked=True)
-            )
+        # ordered by the indexed alert time, so the cost follows the cases due, not the cases open
+        due = (
+            select(Case)
+            .where(Case.next_alert_at <= now)
+            .order_by(Case.next_alert_at)
+            .limit(SWEEP_BATCH)
+            .with_for_update(skip_locked=True)
         )
-        for case in cases:
-            queued += await _escalate(session, services, case, now)
-        await session.flush()
-        if len(cases) < SWEEP_BATCH:
+        cases = [case for case in await session.scalars(due) if case.id not in seen]
+        if not cases:
             break
-        last_id = cases[-1].id
+        with session.no_autoflush:
+            for case in cases:
+                seen.add(case.id)
+                await _escalate(batch, services, case, now)
+        queued += await batch.flush()
+        await session.flush()
     if queued:
         log.info("sla sweep: %d alert(s) queued", queued)
     return queued

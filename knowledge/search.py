@@ -8,18 +8,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from knowledge.model import Procedure, ProcedureText
-from knowledge.text import content_words, has_cjk, is_soft, normalize, phrase_key, phrases, word_tokens, words
+from knowledge.text import content_words, has_cjk, index_tokens, is_soft, normalize, phrase_token, phrases, word_tokens, words
 
 K1 = 1.2
 B = 0.6
-FIELD_WEIGHTS = {"title": 3.0, "keywords": 3.0, "faq": 1.5, "department": 1.0, "body": 0.3}
+FIELD_WEIGHTS = {"title": 3.0, "keywords": 3.0, "faq": 1.5, "department": 1.0}
 PHRASE_WEIGHT = 4.0  # a whole title or keyword found verbatim in the question
 MAX_PHRASE_SCAN = 80  # characters of the question scanned for verbatim keywords
-STRONG_FIELDS = ("title", "keywords", "faq", "department")
+PREFIX = 6  # English words sharing this many leading letters are taken as the same word
+MAX_PHRASE_CHARS = 12  # longer keywords are still matched word by word, just not verbatim
 
 CONFIDENT = 0.6  # share of the question's meaning the best procedure must cover
 CLOSE_RATIO = 0.8  # a runner-up within this share of the best score makes the question ambiguous
-BODY_MATCH = 0.5  # credit for a word found only in the body text (materials, steps, basis)
 VAGUE_SHARE = 0.2  # a question whose rarest word names this share of all procedures is vague
 
 
@@ -59,14 +59,12 @@ class SearchResult:
 
 
 def _field_texts(text: ProcedureText) -> dict[str, list[str]]:
-    body = [m.name + " " + (m.note or "") for m in text.materials] + list(text.steps) + [text.basis]
-    body += [f.a for f in text.faq] + [text.time_limit, text.fee, text.hours, text.location]
+    # the body (materials, steps, fees) is the answer, not the question: indexing it only adds noise
     return {
         "title": [text.title],
         "keywords": list(text.keywords),
         "faq": [f.q for f in text.faq],
         "department": [text.department],
-        "body": body,
     }
 
 
@@ -75,53 +73,41 @@ class SearchIndex:
 
     def __init__(self, procedures: list[Procedure]) -> None:
         self.procedures = procedures
-        tf: list[dict[str, float]] = []
-        self._phrase_lengths: set[int] = set()
-        self._strong: list[frozenset[str]] = []
-        self._body: list[frozenset[str]] = []
+        n = max(len(procedures), 1)
         lengths = np.zeros(len(procedures), dtype=np.float32)
+        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for i, procedure in enumerate(procedures):
             weights: dict[str, float] = defaultdict(float)
-            strong: set[str] = set()
-            body: set[str] = set()
             for text in (procedure, procedure.en):
                 for field, chunks in _field_texts(text).items():
+                    weight = FIELD_WEIGHTS[field]
                     for chunk in chunks:
-                        chunk_words = words(normalize(chunk, limit=2000))
-                        tokens = [tok for word in chunk_words for tok in word_tokens(word)] + phrases(chunk_words)
+                        tokens = index_tokens(chunk)
                         for token in tokens:
-                            weights[token] += FIELD_WEIGHTS[field]
-                            (strong if field in STRONG_FIELDS else body).add(token)
-                        lengths[i] += FIELD_WEIGHTS[field] * len(chunk_words)
+                            weights[token] += weight
+                        lengths[i] += weight * len(tokens)
                         if field in ("title", "keywords"):
-                            phrase = phrase_key(chunk_words)
-                            weights[phrase] += PHRASE_WEIGHT
-                            self._phrase_lengths.add(len(phrase) - 3)
-            tf.append(weights)
-            self._strong.append(frozenset(strong))
-            self._body.append(frozenset(body - strong))
-        n = max(len(procedures), 1)
+                            weights[phrase_token(chunk)] += PHRASE_WEIGHT
+            for token, weight in weights.items():
+                postings[token].append((i, weight))
         avg = float(lengths.mean()) if len(procedures) else 1.0
-        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        for i, weights in enumerate(tf):
-            norm = K1 * (1 - B + B * lengths[i] / avg)
-            for token, w in weights.items():
-                postings[token].append((i, w * (K1 + 1) / (w + norm)))
+        norms = K1 * (1 - B + B * lengths / max(avg, 1e-9))
         self._idf: dict[str, float] = {}
         self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for token, rows in postings.items():
             idf = math.log(1 + (n - len(rows) + 0.5) / (len(rows) + 0.5))
-            self._idf[token] = idf
             idx = np.fromiter((r[0] for r in rows), dtype=np.int32, count=len(rows))
-            val = np.fromiter((r[1] * idf for r in rows), dtype=np.float32, count=len(rows))
-            self._postings[token] = (idx, val)
+            tf = np.fromiter((r[1] for r in rows), dtype=np.float32, count=len(rows))
+            self._idf[token] = idf
+            self._postings[token] = (idx, (idf * tf * (K1 + 1) / (tf + norms[idx])).astype(np.float32))
+        self._phrase_lengths = sorted({len(t) - 3 for t in self._postings if t.startswith("kw:") and 2 <= len(t) - 3 <= MAX_PHRASE_CHARS and not t.isascii()})
         self._unknown_idf = math.log(1 + (n + 0.5) / 0.5)
-        strong_df: dict[str, int] = defaultdict(int)
-        for tokens in self._strong:
-            for token in tokens:
-                strong_df[token] += 1
-        self._strong_share = {token: count / n for token, count in strong_df.items()}
-        self._vocab_by_deletion = self._deletion_index(t for t in self._idf if t.isascii() and len(t) >= 4)
+        self._n = n
+        english = [t for t in self._idf if t.isascii() and t.isalpha() and len(t) >= 4]
+        self._vocab_by_deletion = self._deletion_index(english)
+        self._vocab_by_prefix: dict[str, str] = {}
+        for token in sorted(english, key=lambda t: -len(self._postings[t][0])):
+            self._vocab_by_prefix.setdefault(token[:PREFIX], token)
 
     @staticmethod
     def _deletion_index(tokens) -> dict[str, str]:
@@ -132,11 +118,13 @@ class SearchIndex:
         return index
 
     def _spell(self, word: str) -> str:
-        """Map an English word one typo away from a known word to that word."""
+        """Map an unknown English word to a known one: one typo away, or the same word with another ending."""
         if word in self._idf or not word.isascii() or len(word) < 4:
             return word
         if word in self._vocab_by_deletion:
             return self._vocab_by_deletion[word]
+        if len(word) >= PREFIX and word[:PREFIX] in self._vocab_by_prefix:
+            return self._vocab_by_prefix[word[:PREFIX]]  # register ~ registration, disinfect ~ disinfection
         for i in range(len(word)):
             candidate = word[:i] + word[i + 1 :]
             if candidate in self._idf:
@@ -147,33 +135,33 @@ class SearchIndex:
 
     def _phrase_tokens(self, text: str) -> list[str]:
         """Verbatim titles and keywords inside the question, as `kw:` tokens."""
-        chinese = "".join(ch for ch in normalize(text)[:MAX_PHRASE_SCAN] if has_cjk(ch))
-        latin = " ".join(w for w in words(normalize(text)[:MAX_PHRASE_SCAN]) if w.isascii())
-        found = []
-        for source in (chinese, latin):
-            for size in self._phrase_lengths:
-                for start in range(0, len(source) - size + 1):
-                    token = "kw:" + source[start : start + size]
-                    if token in self._postings:
-                        found.append(token)
-        return found
+        clean = normalize(text)[:MAX_PHRASE_SCAN]
+        chinese = "".join(ch for ch in clean if has_cjk(ch))
+        candidates = [chinese[i : i + size] for size in self._phrase_lengths for i in range(len(chinese) - size + 1)]
+        latin = [w for w in words(clean) if w.isascii()]
+        candidates += [" ".join(latin[i : i + size]) for size in range(1, 6) for i in range(len(latin) - size + 1)]
+        return [token for token in ("kw:" + c for c in candidates) if token in self._postings]
+
+    def _has(self, token: str, doc: int) -> bool:
+        posting = self._postings.get(token)
+        if posting is None:
+            return False
+        docs = posting[0]
+        at = int(np.searchsorted(docs, doc))
+        return at < len(docs) and docs[at] == doc
 
     def _coverage(self, doc: int, query_words: list[str]) -> float:
-        strong, body = self._strong[doc], self._body[doc]
         all_soft = all(is_soft(w) for w in query_words)
         total = matched = 0.0
         for word in query_words:
             tokens = word_tokens(word)
-            weight = self._idf.get(word, self._unknown_idf)
-            if word in strong:
-                hit = 1.0
-            elif word in body:
-                hit = BODY_MATCH
-            elif len(tokens) > 1:
+            weight = self._idf.get(tokens[-1] if len(tokens) == 1 else word, self._unknown_idf)
+            if len(tokens) > 1:
                 parts = tokens[1:]
-                hit = sum(1.0 if t in strong else BODY_MATCH if t in body else 0.0 for t in parts) / len(parts)
+                weight = max(self._idf.get(t, self._unknown_idf) for t in parts)
+                hit = sum(self._has(t, doc) for t in parts) / len(parts)
             else:
-                hit = 0.0
+                hit = 1.0 if self._has(word, doc) else 0.0
             if is_soft(word) and not all_soft and hit < 1.0:
                 continue  # asking "where/when/how much" must not count against a procedure that answers it
             total += weight
@@ -182,7 +170,14 @@ class SearchIndex:
 
     def _vague(self, query_words: list[str]) -> bool:
         """True when even the rarest word of the question is shared by many procedures (e.g. "许可证怎么办")."""
-        shares = [self._strong_share.get(w, 0.0) for w in query_words if not is_soft(w) and w in self._strong_share]
+        shares = []
+        for word in query_words:
+            if is_soft(word):
+                continue
+            tokens = word_tokens(word)
+            known = [self._postings[t][0].size / self._n for t in (tokens[1:] or tokens) if t in self._postings]
+            if known:
+                shares.append(min(known))
         return bool(shares) and min(shares) >= VAGUE_SHARE
 
     def search(self, question: str, limit: int = 5) -> SearchResult:

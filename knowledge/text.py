@@ -47,12 +47,14 @@ def _jieba() -> jieba.Tokenizer:
     return _segmenter
 
 
-def normalize(text: str, limit: int = MAX_QUERY_CHARS) -> str:
-    """NFKC-fold, lowercase, traditional → simplified Chinese, drop control characters, collapse white space, cut to `limit`."""
-    text = unicodedata.normalize("NFKC", text[: limit * 4])
-    text = "".join(ch if unicodedata.category(ch)[0] != "C" or ch in "\n\t" else " " for ch in text)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff0-\uffff]")
+
+
+def normalize(text: str, limit: int = MAX_QUERY_CHARS, *, simplify: bool = True) -> str:
+    """NFKC-fold, lowercase, drop control characters, collapse white space, cut to `limit`; traditional → simplified Chinese."""
+    text = unicodedata.normalize("NFKC", _CONTROL.sub(" ", text[: limit * 4]))
     text = " ".join(text.lower().split())[:limit]
-    return zhconv.convert(text, "zh-cn") if has_cjk(text) else text
+    return zhconv.convert(text, "zh-cn") if simplify and has_cjk(text) else text
 
 
 def has_cjk(text: str) -> bool:
@@ -106,7 +108,22 @@ def phrases(word_list: list[str]) -> list[str]:
     return [f"{a}_{b}" for a, b in zip(word_list, word_list[1:]) if a.isascii() and b.isascii() and not is_stopword(a) and not is_stopword(b)]
 
 
-def phrase_key(word_list: list[str]) -> str:
-    """The verbatim-phrase token of a title or keyword: Chinese characters run together, English words spaced."""
-    chinese = "".join(w for w in word_list if not w.isascii())
-    return "kw:" + (chinese if chinese else " ".join(word_list))
+def index_tokens(text: str) -> list[str]:
+    """Tokens of procedure text, fast enough for large knowledge bases: Chinese characters and bigrams, English stems and pairs."""
+    text = normalize(text, limit=4000, simplify=False)
+    tokens: list[str] = []
+    latin: list[str] = []
+    for run in _TOKEN_RUN.findall(text):
+        if run.isascii():
+            latin.append(stem(run))
+        else:
+            tokens.extend(run)
+            tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return tokens + latin + phrases(latin)
+
+
+def phrase_token(text: str) -> str:
+    """The verbatim-phrase token of a title or keyword: Chinese characters run together, English stems spaced."""
+    text = normalize(text, limit=200, simplify=False)
+    chinese = "".join(_CJK_RUN.findall(text))
+    return "kw:" + (chinese if chinese else " ".join(stem(w) for w in _LATIN_WORD.findall(text)))
