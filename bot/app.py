@@ -32,7 +32,7 @@ class App:
         self.services = Services(
             settings=settings,
             clock=self.clock,
-            knowledge=KnowledgeStore(settings.knowledge_dir),
+            knowledge=KnowledgeStore(settings.knowledge_dir, settings.knowledge_cache()),
             calendar=WorkCalendar.from_file(workdays_file),
         )
         self.engine = Engine(self.sessions, self.services)

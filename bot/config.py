@@ -1,6 +1,7 @@
 """Settings read from the environment (and `.env`), per shared/CONTRACT.md."""
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import time
 from functools import cached_property
@@ -34,6 +35,7 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite+aiosqlite:///./data/consult.db"
     knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR
+    cache_dir: Path | None = Path("./data/cache")
     workdays_file: Path | None = None
     timezone: str = "Asia/Shanghai"
     http_host: str = "127.0.0.1"
@@ -49,6 +51,10 @@ class Settings(BaseSettings):
     telegram_staff_chat_id: int | None = None
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: str | None = None
+    telegram_base_file_url: str | None = None
+    telegram_rate_per_chat_seconds: float = Field(1.0, ge=0)
+    telegram_rate_group_per_minute: int = Field(20, ge=1)
+    telegram_rate_overall_per_second: float = Field(30.0, gt=0)
 
     wechat_app_id: str | None = None
     wechat_app_secret: str | None = None
@@ -56,9 +62,15 @@ class Settings(BaseSettings):
     wechat_aes_key: str | None = None
     wechat_previous_aes_key: str | None = None
     wechat_api_base_url: str = "https://api.weixin.qq.com/cgi-bin/"
+    wechat_reply_budget_seconds: float = Field(4.0, ge=0, le=4.5)
+    wechat_api_timeout_seconds: float = Field(10.0, gt=0, le=60)
+    wechat_template_case_update: str | None = None
+    wechat_template_alert: str | None = None
+    wechat_template_survey: str | None = None
 
     survey_delay_seconds: int = 86400
     quiet_hours: str = "21:00-08:00"
+    digest_time: str = "08:30"
 
     deadline_days_consultation: int = Field(1, ge=1)
     deadline_days_complaint: int = Field(10, ge=1)
@@ -81,6 +93,17 @@ class Settings(BaseSettings):
         parse_window(value)
         return value
 
+    @field_validator("digest_time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        time.fromisoformat(value.strip())
+        return value.strip()
+
+    @cached_property
+    def digest_at(self) -> time:
+        """Local time of the daily supervisor digest."""
+        return time.fromisoformat(self.digest_time)
+
     @cached_property
     def tz(self) -> ZoneInfo:
         """The office's time zone."""
@@ -98,6 +121,13 @@ class Settings(BaseSettings):
     def quiet_window(self) -> tuple[time, time] | None:
         """Local window without proactive messages, or None."""
         return parse_window(self.quiet_hours)
+
+    def knowledge_cache(self) -> Path | None:
+        """Where the knowledge base's load cache lives (one file per knowledge folder), or None for no cache."""
+        if self.cache_dir is None:
+            return None
+        tag = hashlib.sha1(str(self.knowledge_dir.resolve()).encode()).hexdigest()[:12]
+        return self.cache_dir / f"knowledge-{tag}.bin"
 
     def deadline_days(self, case_type: str) -> int:
         """Working days allowed for a case of this type."""

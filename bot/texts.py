@@ -57,8 +57,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "status_none": ("您目前没有正在办理的事项。如需投诉或咨询，请直接告诉我。", "You have no open cases. Tell me if you want to ask something or make a complaint."),
     "status_list": ("您正在办理的事项：", "Your open cases:"),
     "status_line": ("{number}（{type}）：{status}，答复期限 {due}", "{number} ({type}): {status}, answer due {due}"),
-    "status_not_found": ("未找到编号为 {number} 的事项，请核对编号（格式如 TS-20261201-0001）。", "No case {number} was found. Please check the number (format TS-20261201-0001)."),
-    "status_malformed": ("未找到该编号，请核对编号（格式如 TS-20261201-0001）。", "No such case was found. Please check the number (format TS-20261201-0001)."),
+    "status_not_found": ("未找到编号为 {number} 的事项，请核对编号（格式如 TS-20260318-0007）。", "No case {number} was found. Please check the number (format TS-20260318-0007)."),
+    "status_malformed": ("未找到该编号，请核对编号（格式如 TS-20260318-0007）。", "No such case was found. Please check the number (format TS-20260318-0007)."),
     "status_detail": ("{number}（{type}）\n状态：{status}\n受理时间：{created}\n答复期限：{due}{extra}", "{number} ({type})\nStatus: {status}\nReceived: {created}\nAnswer due: {due}{extra}"),
     "status_resolution": ("\n处理结果：{resolution}", "\nOutcome: {resolution}"),
     "delete_confirm": (
@@ -82,6 +82,75 @@ TEXTS: dict[str, tuple[str, str]] = {
     "status_waiting": ("待您补充材料", "waiting for you"),
     "status_resolved": ("已办结", "resolved"),
     "status_closed": ("已关闭", "closed"),
+    # Telegram: the command menu (setMyCommands) and the staff forum group
+    "cmd_start": ("开始咨询 / 主菜单", "Start / main menu"),
+    "cmd_help": ("使用帮助", "Help"),
+    "cmd_status": ("查询办理进度", "Check my case"),
+    "cmd_delete": ("删除我的数据", "Delete my data"),
+    "staff_topic_help": (
+        "在本话题中直接发言即回复市民；命令：/take 受理，/note 内部备注，/transfer 姓名或部门 原因，/wait 需补充的内容，/resolve 处理结果，/reopen 原因",
+        "Write here to answer the citizen; commands: /take, /note TEXT, /transfer NAME|DEPARTMENT REASON, /wait TEXT, /resolve SUMMARY, /reopen REASON",
+    ),
+    "staff_button_take": ("受理", "Take"),
+    "staff_button_resolve": ("办结", "Resolve"),
+    "staff_open_topic": ("打开 {number} 话题", "Open the {number} topic"),
+    "staff_mirror_citizen": ("【市民】{text}", "[Citizen] {text}"),
+    "staff_mirror_files": ("（附件{count}个，原件见事项记录）", "({count} attachment(s), kept on the case)"),
+    "staff_mirror_taken": ("{who} 已受理{text}", "{who} took the case{text}"),
+    "staff_mirror_replied": ("【{who} 回复市民】{text}", "[{who} to the citizen] {text}"),
+    "staff_mirror_note": ("【{who} 内部备注】{text}", "[{who}, internal note] {text}"),
+    "staff_mirror_transferred": ("{who} 转办：{text}", "{who} transferred: {text}"),
+    "staff_mirror_waiting": ("{who} 请市民补充：{text}", "{who} asked the citizen for: {text}"),
+    "staff_mirror_reopened": ("{who} 重新办理：{text}", "{who} reopened: {text}"),
+    "staff_mirror_resolved": ("已办结，处理结果：{text}", "Resolved: {text}"),
+    "staff_done_replied": ("已转达市民（署名：{who}）", "Sent to the citizen (signed {who})"),
+    "staff_done_note": ("内部备注已记录，市民不可见", "Internal note saved; the citizen does not see it"),
+    "staff_done_resolved": ("{who} 已办结，已告知市民", "{who} resolved the case; the citizen was told"),
+    "staff_refused": ("您不是已登记的工作人员，消息未转达，也无权办理。", "You are not registered as staff: nothing was relayed or done."),
+    "staff_no_topic": ("请在事项话题内使用该命令。", "Use this command inside a case topic."),
+    "staff_case_gone": ("该事项已不存在。", "This case no longer exists."),
+    "staff_text_only": ("仅文字消息会转达给市民，请用文字回复。", "Only text is relayed to the citizen; please reply in words."),
+    "staff_resolve_hint": ("请在话题中发送 /resolve 处理结果", "Send /resolve SUMMARY in the topic"),
+    "staff_usage": (
+        "命令：/take，/note 内容，/transfer 姓名或部门 原因，/wait 内容，/resolve 处理结果，/reopen 原因",
+        "Commands: /take, /note TEXT, /transfer NAME|DEPARTMENT REASON, /wait TEXT, /resolve SUMMARY, /reopen REASON",
+    ),
+    "survey_ask": (
+        "您好！您的事项 {number} 已办结，请对本次服务进行评价（好差评）：",
+        "Hello! Your case {number} has been resolved. How satisfied are you with our service?",
+    ),
+    "survey_callback_ask": (
+        "您好！针对您此前的评价，我们已完成整改（编号 {number}）：{resolution}\n请对整改结果进行评价：",
+        "Hello! Following your earlier rating we have looked into it (ref {number}): {resolution}\nHow satisfied are you with the outcome?",
+    ),
+    "survey_reminder": (
+        "温馨提示：您还没有对事项 {number} 的办理进行评价，您的意见对我们很重要，请选择：",
+        "A gentle reminder: you have not yet rated how we handled case {number}. Your view matters to us; please choose:",
+    ),
+    "survey_very_satisfied": ("非常满意", "Very satisfied"),
+    "survey_satisfied": ("满意", "Satisfied"),
+    "survey_fairly_satisfied": ("基本满意", "Fairly satisfied"),
+    "survey_dissatisfied": ("不满意", "Dissatisfied"),
+    "survey_very_dissatisfied": ("非常不满意", "Very dissatisfied"),
+    "survey_thanks": (
+        "感谢您的评价（{level}）！如有意见或建议，请直接回复留言；不需要可回复“跳过”。",
+        'Thank you for your rating ({level})! If you would like to add a comment, just reply; otherwise reply "skip".',
+    ),
+    "survey_bad_review": (
+        "很抱歉让您不满意（{level}）。我们已登记整改（编号 {number}），将在{days}个工作日内（{due}前）核实整改并回访您。"
+        "如愿意，请回复说明不满意的地方；不需要可回复“跳过”。",
+        "We are sorry we did not satisfy you ({level}). We have opened a review (ref {number}) and will look into it and call you back "
+        'within {days} working days (by {due}). If you like, reply to tell us what went wrong; otherwise reply "skip".',
+    ),
+    "survey_still_unhappy": (
+        "很抱歉整改结果仍未让您满意（{level}），已转报负责人跟进。如愿意，请回复说明原因；不需要可回复“跳过”。",
+        'We are sorry the outcome still does not satisfy you ({level}); a supervisor has been told. Reply to tell us why, or reply "skip".',
+    ),
+    "survey_already_rated": ("您已评价过该事项（{level}），每个事项只能评价一次，感谢您的反馈！", "You have already rated this case ({level}); each case can be rated once. Thank you for your feedback!"),
+    "survey_closed": ("该回访已结束，感谢您的关注！如有新的问题，请直接告诉我。", "This survey has closed. Thank you! If there is anything new, just tell me."),
+    "survey_not_found": ("抱歉，没有找到这份回访，可能已失效。如有问题，请直接告诉我。", "Sorry, that survey could not be found; it may have expired. If you need anything, just tell me."),
+    "survey_comment_saved": ("您的意见已记录，感谢您帮助我们改进工作！", "Your comment has been recorded. Thank you for helping us improve!"),
+    "survey_comment_skipped": ("好的，感谢您的评价！还有什么可以帮您？", "All right, thank you for your rating! Anything else I can help with?"),
 }
 
 

@@ -21,7 +21,7 @@ def create_web_app(app, extra_routes: list[Route] | None = None) -> Starlette:
         except Exception as exc:  # report, don't crash the probe
             return JSONResponse({"status": "error", "database": str(exc)[:200]}, status_code=503)
         knowledge = app.services.knowledge
-        return JSONResponse({"status": "ok", "procedures": len(knowledge.current.procedures), "knowledge_errors": len(knowledge.errors)})
+        return JSONResponse({"status": "ok", "procedures": len(knowledge.current), "knowledge_errors": len(knowledge.errors)})
 
     async def metrics(request: Request) -> Response:
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 
+from knowledge import cache
 from knowledge.loader import load_knowledge, procedure_files
 from knowledge.model import Procedure
 from knowledge.search import SearchIndex, SearchResult
@@ -13,17 +15,21 @@ from knowledge.search import SearchIndex, SearchResult
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
 class KnowledgeBase:
-    """Procedures by id and the index to search them."""
+    """The procedures, their positions by id, and the index to search them."""
 
-    procedures: dict[str, Procedure]
-    index: SearchIndex
+    def __init__(self, procedures: Sequence[Procedure], index: SearchIndex, ids: list[str] | None = None) -> None:
+        self.procedures = procedures
+        self.index = index
+        self.positions = {pid: i for i, pid in enumerate(ids if ids is not None else [p.id for p in procedures])}
 
     @classmethod
-    def build(cls, procedures: list[Procedure]) -> "KnowledgeBase":
+    def build(cls, procedures: Sequence[Procedure]) -> "KnowledgeBase":
         """Index a list of procedures."""
-        return cls({p.id: p for p in procedures}, SearchIndex(procedures))
+        return cls(procedures, SearchIndex.build(procedures))
+
+    def __len__(self) -> int:
+        return len(self.procedures)
 
     def search(self, question: str) -> SearchResult:
         """Search the procedures for a question."""
@@ -31,18 +37,21 @@ class KnowledgeBase:
 
     def get(self, procedure_id: str) -> Procedure | None:
         """A procedure by id, or None."""
-        return self.procedures.get(procedure_id)
+        position = self.positions.get(procedure_id)
+        return None if position is None else self.procedures[position]
 
 
 def _signature(folder: Path) -> tuple:
-    return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in procedure_files(folder))
+    stats = ((str(p), os.stat(p)) for p in procedure_files(folder))
+    return tuple((name, stat.st_mtime_ns, stat.st_size) for name, stat in stats)
 
 
 class KnowledgeStore:
     """Holds the knowledge base in use; a reload that finds errors keeps the last good one."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, cache_path: Path | None = None) -> None:
         self.folder = folder
+        self.cache_path = cache_path
         self._lock = threading.Lock()
         self._signature: tuple = ()
         self.errors: list[str] = []
@@ -53,6 +62,9 @@ class KnowledgeStore:
         """Load the folder again; swap it in only if it has no errors (or nothing good is loaded yet)."""
         with self._lock:
             signature = _signature(self.folder)
+            if self._load_cached(signature):
+                self._signature = signature
+                return True
             result = load_knowledge(self.folder)
             self._signature = signature
             self.errors = result.errors
@@ -63,7 +75,21 @@ class KnowledgeStore:
                 return False
             self.current = KnowledgeBase.build(result.procedures)
             log.info("knowledge base: %d procedures loaded from %s", len(result.procedures), self.folder)
+            if self.cache_path is not None and not result.errors:
+                cache.save(self.cache_path, cache.signature(signature), result.procedures, self.current.index.export())
             return True
+
+    def _load_cached(self, signature: tuple) -> bool:
+        if self.cache_path is None or not self.cache_path.exists():
+            return False
+        found = cache.load(self.cache_path, cache.signature(signature))
+        if found is None:
+            return False
+        procedures, state = found
+        self.current = KnowledgeBase(procedures, SearchIndex.restore(procedures, state), procedures.ids())
+        self.errors = []
+        log.info("knowledge base: %d procedures loaded from the cache %s", len(procedures), self.cache_path)
+        return True
 
     def reload_if_changed(self) -> bool:
         """Reload when any procedure file was added, removed or modified since the last load."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,8 +26,13 @@ class LoadResult:
 
 
 def procedure_files(knowledge_dir: Path) -> list[Path]:
-    """The procedure files of a knowledge base folder, sorted."""
-    return sorted((knowledge_dir / "procedures").glob("*.yaml")) + sorted((knowledge_dir / "procedures").glob("*.yml"))
+    """The procedure files of a knowledge base folder, sorted by name."""
+    folder = knowledge_dir / "procedures"
+    try:
+        names = sorted(entry.name for entry in os.scandir(folder) if entry.name.endswith((".yaml", ".yml")) and entry.is_file())
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return [folder / name for name in names]
 
 
 def _field_path(loc: tuple) -> str:

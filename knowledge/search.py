@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,11 +72,25 @@ def _field_texts(text: ProcedureText) -> dict[str, list[str]]:
 class SearchIndex:
     """An inverted index over procedures; built once per knowledge base, read-only afterwards."""
 
-    def __init__(self, procedures: list[Procedure]) -> None:
+    def __init__(self, procedures: Sequence[Procedure], postings: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
         self.procedures = procedures
+        self._postings = postings
+        n = self._n = max(len(procedures), 1)
+        self._idf = {token: math.log(1 + (n - len(p[0]) + 0.5) / (len(p[0]) + 0.5)) for token, p in postings.items()}
+        self._phrase_lengths = sorted({len(t) - 3 for t in postings if t.startswith("kw:") and 2 <= len(t) - 3 <= MAX_PHRASE_CHARS and not t.isascii()})
+        self._unknown_idf = math.log(1 + (n + 0.5) / 0.5)
+        english = [t for t in self._idf if t.isascii() and t.isalpha() and len(t) >= 4]
+        self._vocab_by_deletion = self._deletion_index(english)
+        self._vocab_by_prefix: dict[str, str] = {}
+        for token in sorted(english, key=lambda t: -len(postings[t][0])):
+            self._vocab_by_prefix.setdefault(token[:PREFIX], token)
+
+    @classmethod
+    def build(cls, procedures: Sequence[Procedure]) -> "SearchIndex":
+        """Tokenise every procedure's title, keywords, FAQ questions and department into BM25 postings."""
         n = max(len(procedures), 1)
         lengths = np.zeros(len(procedures), dtype=np.float32)
-        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        rows_by_token: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for i, procedure in enumerate(procedures):
             weights: dict[str, float] = defaultdict(float)
             for text in (procedure, procedure.en):
@@ -89,25 +104,35 @@ class SearchIndex:
                         if field in ("title", "keywords"):
                             weights[phrase_token(chunk)] += PHRASE_WEIGHT
             for token, weight in weights.items():
-                postings[token].append((i, weight))
+                rows_by_token[token].append((i, weight))
         avg = float(lengths.mean()) if len(procedures) else 1.0
         norms = K1 * (1 - B + B * lengths / max(avg, 1e-9))
-        self._idf: dict[str, float] = {}
-        self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        for token, rows in postings.items():
+        postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for token, rows in rows_by_token.items():
             idf = math.log(1 + (n - len(rows) + 0.5) / (len(rows) + 0.5))
             idx = np.fromiter((r[0] for r in rows), dtype=np.int32, count=len(rows))
             tf = np.fromiter((r[1] for r in rows), dtype=np.float32, count=len(rows))
-            self._idf[token] = idf
-            self._postings[token] = (idx, (idf * tf * (K1 + 1) / (tf + norms[idx])).astype(np.float32))
-        self._phrase_lengths = sorted({len(t) - 3 for t in self._postings if t.startswith("kw:") and 2 <= len(t) - 3 <= MAX_PHRASE_CHARS and not t.isascii()})
-        self._unknown_idf = math.log(1 + (n + 0.5) / 0.5)
-        self._n = n
-        english = [t for t in self._idf if t.isascii() and t.isalpha() and len(t) >= 4]
-        self._vocab_by_deletion = self._deletion_index(english)
-        self._vocab_by_prefix: dict[str, str] = {}
-        for token in sorted(english, key=lambda t: -len(self._postings[t][0])):
-            self._vocab_by_prefix.setdefault(token[:PREFIX], token)
+            postings[token] = (idx, (idf * tf * (K1 + 1) / (tf + norms[idx])).astype(np.float32))
+        return cls(procedures, postings)
+
+    def export(self) -> dict:
+        """The postings as plain lists and bytes (for the load cache)."""
+        tokens = list(self._postings)
+        sizes = np.fromiter((len(self._postings[t][0]) for t in tokens), dtype=np.int64, count=len(tokens))
+        docs = np.concatenate([self._postings[t][0] for t in tokens]) if tokens else np.zeros(0, np.int32)
+        weights = np.concatenate([self._postings[t][1] for t in tokens]) if tokens else np.zeros(0, np.float32)
+        return {"tokens": tokens, "sizes": sizes.tobytes(), "docs": docs.astype(np.int32).tobytes(), "weights": weights.astype(np.float32).tobytes()}
+
+    @classmethod
+    def restore(cls, procedures: Sequence[Procedure], state: dict) -> "SearchIndex":
+        """An index from `export()` output, without tokenising anything."""
+        sizes = np.frombuffer(state["sizes"], dtype=np.int64)
+        docs = np.frombuffer(state["docs"], dtype=np.int32)
+        weights = np.frombuffer(state["weights"], dtype=np.float32)
+        ends = np.cumsum(sizes).tolist()
+        starts = [0] + ends[:-1]
+        postings = {t: (docs[a:b], weights[a:b]) for t, a, b in zip(state["tokens"], starts, ends)}
+        return cls(procedures, postings)
 
     @staticmethod
     def _deletion_index(tokens) -> dict[str, str]:

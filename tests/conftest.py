@@ -83,7 +83,7 @@ def clock() -> FakeClock:
 def settings_factory(database_url, tmp_path):
     """Build Settings for a test, with overrides; never reads the developer's .env."""
     def make(**overrides) -> Settings:
-        values = dict(database_url=database_url, quiet_hours="21:00-08:00", office_hours="09:00-17:00")
+        values = dict(database_url=database_url, quiet_hours="21:00-08:00", office_hours="09:00-17:00", cache_dir=tmp_path / "cache")
         values.update(overrides)
         return Settings(_env_file=None, **values)
 

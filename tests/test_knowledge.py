@@ -132,12 +132,27 @@ def test_broken_files_are_reported_as_file_field_problem(tmp_path, content, expe
 def test_a_broken_edit_keeps_the_last_good_knowledge_base(tmp_path, caplog):
     folder = _copy_kb(tmp_path)
     store = KnowledgeStore(folder)
-    before = len(store.current.procedures)
+    before = len(store.current)
     (folder / "procedures" / "health-certificate.yaml").write_text("id: [broken", encoding="utf-8")
     assert store.reload_if_changed() is False
-    assert len(store.current.procedures) == before
+    assert len(store.current) == before
     assert store.current.get("health-certificate") is not None
     assert any("keeping the last good version" in r.message for r in caplog.records)
     (folder / "procedures" / "health-certificate.yaml").write_text((KNOWLEDGE / "procedures" / "health-certificate.yaml").read_text(encoding="utf-8").replace("从业人员健康证明办理", "健康证明办理（新）"), encoding="utf-8")
     assert store.reload_if_changed() is True
     assert store.current.get("health-certificate").title == "健康证明办理（新）"
+
+
+def test_the_load_cache_gives_the_same_answers_and_follows_edits(tmp_path):
+    folder = _copy_kb(tmp_path)
+    cache_file = tmp_path / "cache" / "kb.bin"
+    cold = KnowledgeStore(folder, cache_file)
+    assert cache_file.exists()
+    warm = KnowledgeStore(folder, cache_file)
+    questions = ["办健康证要带什么东西", "许可证怎么办", "What are your opening hours?", "今天天气怎么样"]
+    assert [analyse(warm.current, q) for q in questions] == [analyse(cold.current, q) for q in questions]
+    assert format_procedure(warm.current.get("nurse-registration"), "zh") == format_procedure(cold.current.get("nurse-registration"), "zh")
+    path = folder / "procedures" / "health-certificate.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("从业人员健康证明办理", "健康证明办理（改）"), encoding="utf-8")
+    edited = KnowledgeStore(folder, cache_file)
+    assert edited.current.get("health-certificate").title == "健康证明办理（改）"
