@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 
 import uvicorn
@@ -34,7 +35,7 @@ async def run(settings: Settings) -> int:
     routes: list = []
     starters = []
     for name in channels:
-        module = __import__(f"bot.channels.{name}_runtime", fromlist=["attach"])
+        module = importlib.import_module(f"bot.channels.{name}_runtime")
         starter = await module.attach(app, routes)
         starters.append(starter)
     scheduler = create_scheduler(app)

@@ -25,7 +25,7 @@ async def _staff_add(app, args) -> int:
                     telegram_id=args.telegram_id, wechat_openid=args.wechat_openid, active=True, created_at=app.clock.now(),
                 ))
         except IntegrityError:
-            print(f"staff add: a staff member with that name, Telegram id or WeChat openid exists already", file=sys.stderr)
+            print("staff add: a staff member with that name, Telegram id or WeChat openid exists already", file=sys.stderr)
             return 1
     print(f"registered {args.name} as {args.role}" + (f" ({args.department})" if args.department else ""))
     return 0

@@ -5,7 +5,6 @@ import logging
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable
 
 import jieba
 import zhconv

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from bot.messages import Attachment as InboundAttachment
 from bot.models import Attachment, Case, OutboxMessage, Staff
-from tests.conftest import Citizen, local
+from tests.conftest import Citizen
 
 
 async def _supervisor(app, name="王主任"):

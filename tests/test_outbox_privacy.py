@@ -1,7 +1,6 @@
 """Outbox delivery semantics (retry, failure seen by staff, orphan → unknown) and retention of personal data."""
 from __future__ import annotations
 
-from datetime import timedelta
 
 from sqlalchemy import func, select
 
