@@ -49,3 +49,15 @@ def test_any_mobile_number_is_masked_in_free_text(phone):
 def test_invalid_mobiles_are_rejected():
     for bad in ("12345", "23812345678", "1381234567", "138123456789", "电话"):
         assert parse_mobile(bad) is None
+
+
+def test_log_records_are_masked_whoever_writes_them(caplog):
+    import logging
+
+    from bot.logs import MaskingFilter
+
+    logger = logging.getLogger("tests.masking")
+    caplog.handler.addFilter(MaskingFilter())
+    with caplog.at_level(logging.INFO):
+        logger.info("call back %s about %s", "13812345678", "ID 110105199001011234")
+    assert caplog.messages == ["call back 138****5678 about ID 110105********1234"]
