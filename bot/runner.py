@@ -48,6 +48,7 @@ async def run(settings: Settings) -> int:
             from bot.channels.console import chat
 
             log.info("no channel configured: console chat on %s", settings.database_url)
+            logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))  # keep the chat readable
             await chat(app, "console-user", None)
         else:
             log.info("serving %s on http://%s:%s", ", ".join(channels), settings.http_host, settings.http_port)

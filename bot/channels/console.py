@@ -39,9 +39,10 @@ class LogChannel:
     async def send(self, recipient: str, replies: list[Reply], *, kind: str, payload: dict[str, Any]) -> None:
         """Write the alert to the log."""
         for reply in replies:
-            log.warning("ALERT to %s: %s", recipient, reply.text.replace("\n", " | "))
             if self.echo is not None:
                 print(f"[提醒 → {recipient}] {reply.text}\n", file=self.echo, flush=True)
+            else:
+                log.warning("ALERT to %s: %s", recipient, reply.text.replace("\n", " | "))
 
 
 async def chat(app, user: str, lang: str | None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
