@@ -3,11 +3,8 @@ from __future__ import annotations
 
 TEXTS: dict[str, tuple[str, str]] = {
     "privacy_notice": (
-        "【个人信息提示】本服务由{office}提供。为办理您的咨询和投诉，我们仅记录对话内容及您自愿提供的联系电话，"
-        "保存不超过{days}天，仅用于办理和回访；回复“删除我的数据”可随时删除。",
-        "[Privacy] This service is run by {office}. To handle your questions and complaints we keep only the "
-        "conversation and any phone number you choose to give, for at most {days} days, used only to handle and "
-        'follow up your matter. Send "delete my data" at any time to erase it.',
+        "【个人信息提示】{office}仅为办理您的咨询、投诉记录对话及您自愿提供的电话，保存{days}天；回复“删除我的数据”可随时删除。",
+        '[Privacy] {office} keeps this conversation and any phone number you give only to handle your request, for {days} days; send "delete my data" to erase it.',
     ),
     "greeting": ("您好！欢迎来到{office}在线咨询台，请问有什么可以帮您？", "Hello! Welcome to the {office} online consultation desk. How can I help you?"),
     "menu_prompt": ("您可以直接输入问题，例如“办健康证要带什么”，或选择：", 'Type your question, for example "what do I need for a health certificate", or choose:'),
