@@ -27,21 +27,21 @@ def split_text(text: str, limit: int) -> list[str]:
     if len(text) <= limit:
         return [text]
     parts: list[str] = []
-    current = ""
+    current: str | None = None
     for line in text.split("\n"):
         while len(line) > limit:
-            if current:
+            if current is not None:
                 parts.append(current)
-                current = ""
+                current = None
             parts.append(line[:limit])
             line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
+        candidate = line if current is None else f"{current}\n{line}"
         if len(candidate) > limit:
             parts.append(current)
             current = line
         else:
             current = candidate
-    if current:
+    if current is not None:
         parts.append(current)
     return parts
 
