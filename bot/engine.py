@@ -7,7 +7,7 @@ import logging
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -18,7 +18,7 @@ from bot.models import Citizen, ConversationMessage, InboundReceipt
 from bot.services import Services
 from bot.texts import t
 from bot.turn import Turn
-from bot.upsert import insert_ignore
+from bot.upsert import insert_for
 from handlers.greeting import office
 from handlers.router import route
 
@@ -72,23 +72,20 @@ class Engine:
             display_name=(inbound.display_name or None) and inbound.display_name[:128], notice_shown=False,
             state={}, unknown_streak=0, unreachable=False, created_at=now, window_sends=0,
         )
-        await insert_ignore(session, Citizen, values, ["channel", "external_id"])
-        query = select(Citizen).where(Citizen.channel == inbound.channel, Citizen.external_id == inbound.user_id)
-        return (await session.scalars(query.with_for_update())).one()
+        # one statement that creates or locks the row: concurrent turns of one conversation queue here
+        upsert = insert_for(session, Citizen).values(**values)
+        upsert = upsert.on_conflict_do_update(index_elements=["channel", "external_id"], set_={"channel": upsert.excluded.channel})
+        result = await session.scalars(upsert.returning(Citizen), execution_options={"populate_existing": True})
+        return result.one()
 
-    async def _receipt(self, session: AsyncSession, inbound: Inbound, citizen: Citizen, now) -> InboundReceipt | None:
+    async def _check_repeat(self, session: AsyncSession, inbound: Inbound) -> None:
         if not inbound.message_id:
-            return None
-        key = inbound.message_id[:191]
+            return
         existing = await session.scalar(
-            select(InboundReceipt).where(InboundReceipt.channel == inbound.channel, InboundReceipt.message_key == key)
+            select(InboundReceipt.reply).where(InboundReceipt.channel == inbound.channel, InboundReceipt.message_key == inbound.message_id[:191])
         )
         if existing is not None:
-            raise _Duplicate([Reply.from_json(r) for r in existing.reply or []])
-        receipt = InboundReceipt(channel=inbound.channel, message_key=key, citizen_id=citizen.id, created_at=now)
-        session.add(receipt)
-        await session.flush()
-        return receipt
+            raise _Duplicate([Reply.from_json(r) for r in existing])
 
     async def _turn(self, inbound: Inbound) -> list[Reply]:
         now = self.services.clock.now()
@@ -107,13 +104,14 @@ class Engine:
 
     async def _run(self, session: AsyncSession, inbound: Inbound, now) -> list[Reply]:
         citizen = await self._citizen(session, inbound, now)
-        receipt = await self._receipt(session, inbound, citizen, now)
+        await self._check_repeat(session, inbound)
         state = copy.deepcopy(citizen.state or {})  # a nested change must show as a change to the ORM
         inbound = _as_choice(inbound, state)
         lang = language.detect(inbound.text, citizen.lang) if inbound.kind == "text" else citizen.lang
         turn = Turn(inbound=inbound, citizen=citizen, session=session, services=self.services, lang=lang, now=now, state=state)
         replies = await route(turn)
         if turn.forgotten:
+            self._record_receipt(session, inbound, None, replies, now)
             return replies
         if not citizen.notice_shown and inbound.kind != "unsubscribe":
             settings = self.services.settings
@@ -130,10 +128,18 @@ class Engine:
         citizen.window_sends = 0
         if inbound.display_name:
             citizen.display_name = inbound.display_name[:128]
-        if inbound.text:
-            session.add(ConversationMessage(citizen_id=citizen.id, case_id=turn.case_id, direction="in", text=inbound.text[:HISTORY_CHARS], created_at=now))
-        for reply in replies:
-            session.add(ConversationMessage(citizen_id=citizen.id, direction="out", text=reply.text[:HISTORY_CHARS], created_at=now))
-        if receipt is not None:
-            receipt.reply = [r.to_json() for r in replies]
+        history = [dict(citizen_id=citizen.id, case_id=turn.case_id, direction="in", author=None, text=inbound.text[:HISTORY_CHARS], created_at=now)] if inbound.text else []
+        history += [dict(citizen_id=citizen.id, case_id=None, direction="out", author=None, text=r.text[:HISTORY_CHARS], created_at=now) for r in replies]
+        if history:
+            await session.execute(insert(ConversationMessage), history)
+        self._record_receipt(session, inbound, citizen.id, replies, now)
         return replies
+
+    @staticmethod
+    def _record_receipt(session: AsyncSession, inbound: Inbound, citizen_id: int | None, replies: list[Reply], now) -> None:
+        """Remember the platform message id and its answer, so a retry gets the same reply and nothing else."""
+        if inbound.message_id:
+            session.add(InboundReceipt(
+                channel=inbound.channel, message_key=inbound.message_id[:191], citizen_id=citizen_id,
+                reply=[r.to_json() for r in replies], created_at=now,
+            ))
