@@ -32,6 +32,7 @@ test: setup-dev
 bench: setup-dev
 	$(BIN)/python bench/kb_search.py
 	$(BIN)/python bench/sla_sweep.py
+	$(BIN)/python bench/outbox.py
 
 clean:
 	rm -rf $(VENV) data/*.db* .pytest_cache

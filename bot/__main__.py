@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import sys
 from datetime import date
 from pathlib import Path
@@ -25,7 +24,9 @@ def _settings(**overrides):
 
 
 def _logging(level: str = "INFO") -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    from bot.logs import setup_logging
+
+    setup_logging(level)
 
 
 def cmd_ask(args) -> int:
@@ -34,7 +35,7 @@ def cmd_ask(args) -> int:
     from knowledge.base import KnowledgeStore
 
     settings = _settings(knowledge_dir=args.knowledge)
-    store = KnowledgeStore(settings.knowledge_dir)
+    store = KnowledgeStore(settings.knowledge_dir, settings.knowledge_cache())
     questions = sys.stdin.read().splitlines() if args.question == "-" else [args.question]
     for question in questions:
         if args.question == "-" and not question.strip():
@@ -127,7 +128,8 @@ def cmd_run(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `python -m bot` and `consult-desk`."""
-    from bot import staff_cli
+    from bot import outbox_cli, report_cli, staff_cli, survey_cli
+    from bot.channels import wechat_menu
 
     parser = argparse.ArgumentParser(prog="consult-desk", description="Consult Desk (咨询台) — online consultation window bot")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -160,6 +162,10 @@ def main(argv: list[str] | None = None) -> int:
     due.set_defaults(func=cmd_calendar_due)
 
     staff_cli.register(sub, _with_app)
+    report_cli.register(sub, _with_app)
+    survey_cli.register(sub, _with_app)
+    outbox_cli.register(sub, _with_app)
+    wechat_menu.register(sub, _with_app)
 
     args = parser.parse_args(argv)
     try:

@@ -6,6 +6,7 @@ import sys
 from datetime import timedelta
 
 from bot import alerts, privacy, sla
+from bot import surveys
 from bot.channels.base import ChannelAdapter
 from bot.channels.console import ConsoleChannel, LogChannel
 from bot.clock import Clock, SystemClock
@@ -48,6 +49,7 @@ class App:
             on_failure=self._on_failure,
             lease=timedelta(seconds=settings.outbox_lease_seconds),
         )
+        surveys.install(self.services, self.dispatcher)
 
     def add_channel(self, adapter: ChannelAdapter) -> None:
         """Register a channel adapter the dispatcher can deliver through."""

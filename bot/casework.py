@@ -1,6 +1,7 @@
 """Staff actions on cases (take, reply, note, transfer, wait, resolve, reopen), each checked, attributed and audited."""
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -61,7 +62,7 @@ async def notify_citizen(session: AsyncSession, case: Case, text_for: dict[str, 
     text = text_for.get(citizen.lang, text_for["zh"])
     session.add(ConversationMessage(citizen_id=citizen.id, case_id=case.id, direction="staff", text=text[:4000], created_at=now))
     return await enqueue(
-        session, kind=kind, dedup_key=f"{kind}:{case.id}:{key}", channel=citizen.channel, recipient=citizen.external_id,
+        session, kind=kind, dedup_key=f"{kind}:{case.id}:{key}:{uuid.uuid4().hex[:12]}", channel=citizen.channel, recipient=citizen.external_id,
         replies=[Reply(text)], due_at=now, now=now, case_id=case.id, extra={"case": case.number},
     )
 

@@ -18,7 +18,7 @@ from bot.models import Citizen, ConversationMessage, InboundReceipt
 from bot.services import Services
 from bot.texts import t
 from bot.turn import Turn
-from bot.upsert import insert_for
+from bot.upsert import insert_ignore
 from handlers.greeting import office
 from handlers.router import route
 
@@ -72,11 +72,13 @@ class Engine:
             display_name=(inbound.display_name or None) and inbound.display_name[:128], notice_shown=False,
             state={}, unknown_streak=0, unreachable=False, created_at=now, window_sends=0,
         )
-        # one statement that creates or locks the row: concurrent turns of one conversation queue here
-        upsert = insert_for(session, Citizen).values(**values)
-        upsert = upsert.on_conflict_do_update(index_elements=["channel", "external_id"], set_={"channel": upsert.excluded.channel})
-        result = await session.scalars(upsert.returning(Citizen), execution_options={"populate_existing": True})
-        return result.one()
+        query = select(Citizen).where(Citizen.channel == inbound.channel, Citizen.external_id == inbound.user_id).with_for_update()
+        # the row lock makes concurrent turns of one conversation (in any process) queue here
+        citizen = (await session.scalars(query)).one_or_none()
+        if citizen is None:
+            await insert_ignore(session, Citizen, values, ["channel", "external_id"])
+            citizen = (await session.scalars(query)).one()
+        return citizen
 
     async def _check_repeat(self, session: AsyncSession, inbound: Inbound) -> None:
         if not inbound.message_id:
@@ -111,7 +113,7 @@ class Engine:
         turn = Turn(inbound=inbound, citizen=citizen, session=session, services=self.services, lang=lang, now=now, state=state)
         replies = await route(turn)
         if turn.forgotten:
-            self._record_receipt(session, inbound, None, replies, now)
+            await self._record_receipt(session, inbound, None, replies, now)
             return replies
         if not citizen.notice_shown and inbound.kind != "unsubscribe":
             settings = self.services.settings
@@ -131,15 +133,15 @@ class Engine:
         history = [dict(citizen_id=citizen.id, case_id=turn.case_id, direction="in", author=None, text=inbound.text[:HISTORY_CHARS], created_at=now)] if inbound.text else []
         history += [dict(citizen_id=citizen.id, case_id=None, direction="out", author=None, text=r.text[:HISTORY_CHARS], created_at=now) for r in replies]
         if history:
-            await session.execute(insert(ConversationMessage), history)
-        self._record_receipt(session, inbound, citizen.id, replies, now)
+            await session.execute(insert(ConversationMessage.__table__), history)  # Core: no ORM bookkeeping per row
+        await self._record_receipt(session, inbound, citizen.id, replies, now)
         return replies
 
     @staticmethod
-    def _record_receipt(session: AsyncSession, inbound: Inbound, citizen_id: int | None, replies: list[Reply], now) -> None:
+    async def _record_receipt(session: AsyncSession, inbound: Inbound, citizen_id: int | None, replies: list[Reply], now) -> None:
         """Remember the platform message id and its answer, so a retry gets the same reply and nothing else."""
         if inbound.message_id:
-            session.add(InboundReceipt(
+            await session.execute(insert(InboundReceipt.__table__).values(
                 channel=inbound.channel, message_key=inbound.message_id[:191], citizen_id=citizen_id,
                 reply=[r.to_json() for r in replies], created_at=now,
             ))

@@ -56,6 +56,7 @@ class Route:
 
 Router = Callable[[AsyncSession, OutboxMessage], Awaitable[Route | None]]
 FailureHook = Callable[[AsyncSession, OutboxMessage, str, datetime], Awaitable[None]]
+SentHook = Callable[[AsyncSession, list[OutboxMessage], datetime], Awaitable[None]]
 
 
 def worker_name() -> str:
@@ -84,6 +85,8 @@ class Dispatcher:
         self.on_failure = on_failure
         self.lease = lease
         self.worker = worker or worker_name()
+        # called in the transaction that marks rows sent (e.g. surveys schedule their reminder there)
+        self.sent_hooks: list[SentHook] = []
 
     async def recover_orphans(self) -> int:
         """Mark rows claimed longer than the lease ago and never finished as `unknown` for staff review."""
@@ -148,6 +151,8 @@ class Dispatcher:
             sent = [row.id for row, outcome, _ in results if outcome == "sent"]
             if sent:
                 await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(sent)).values(status="sent", sent_at=now))
+                for hook in self.sent_hooks:
+                    await hook(session, [row for row, outcome, _ in results if outcome == "sent"], now)
             for row, outcome, error in results:
                 if outcome == "sent":
                     continue

@@ -5,6 +5,8 @@ import logging
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot import digest, surveys
+
 log = logging.getLogger(__name__)
 
 
@@ -27,6 +29,8 @@ def create_scheduler(app) -> AsyncIOScheduler:
         "knowledge": (app.reload_knowledge, 30),
         "orphans": (app.recover_orphans, 300),
         "retention": (app.purge, 3600),
+        "digest": (lambda: digest.tick(app), 60),
+        "surveys": (lambda: surveys.tick(app), 300),
     }
     for name, (job, seconds) in jobs.items():
         scheduler.add_job(_guarded(name, job), "interval", seconds=seconds, id=name, max_instances=1, coalesce=True)

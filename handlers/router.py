@@ -4,6 +4,7 @@ from __future__ import annotations
 from bot.messages import Reply
 from bot.turn import Turn
 from handlers import complaint, consult, greeting, handoff, privacy, status
+from handlers import survey
 from knowledge.intents import detect
 from knowledge.text import normalize
 
@@ -14,6 +15,8 @@ BREAKOUT_INTENTS = ("handoff", "privacy", "menu")
 async def _on_choice(turn: Turn) -> list[Reply]:
     value = turn.inbound.choice or ""
     flow = turn.state.get("flow")
+    if await survey.wants_choice(turn):
+        return await survey.on_choice(turn)
     if value.startswith("c:") and flow == "complaint":
         return await complaint.step(turn)
     if value.startswith("d:") and flow == "delete":
@@ -89,6 +92,8 @@ async def route(turn: Turn) -> list[Reply]:
         return await complaint.step(turn)
     if flow == "delete":
         return await privacy.confirm(turn)
+    if await survey.wants_text(turn):
+        return await survey.on_text(turn)
     if live is not None and intent.name not in BREAKOUT_INTENTS:
         return await handoff.relay(turn, live)
     turn.state.pop("flow", None)

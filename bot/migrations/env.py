@@ -7,6 +7,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from bot.db import create_engine
+import bot.models_surveys  # noqa: F401  (registers its tables on Base.metadata)
+import bot.models_telegram  # noqa: F401
 from bot.models import Base
 
 config = context.config

@@ -1,0 +1,280 @@
+"""The WeChat Official Account callback at /wechat: verify, decrypt, parse safely, dedupe, answer within 5 seconds."""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import secrets
+import time
+from xml.etree.ElementTree import Element, ParseError
+
+from defusedxml import ElementTree as SafeElementTree
+from defusedxml.common import DefusedXmlException
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+from wechatpy import parse_message
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.replies import TextReply
+
+from bot.channels.wechat_menu import choice_for_key
+from bot.channels.wechat_sender import wechat_texts
+from bot.db import is_sqlite
+from bot.messages import Attachment, Inbound, Reply, TurnResult
+from bot.metrics import TURN_SECONDS, TURNS
+from bot.models import OutboxMessage
+from bot.outbox import enqueue
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "wechat"
+MAX_BODY_BYTES = 64 * 1024  # WeChat's own messages are a few KB; anything bigger is not from WeChat
+SUCCESS = "success"  # WeChat's word for "no passive reply, don't retry"
+TURNS_IN_PARALLEL_ON_SERVER_DB = 8
+TURN_EVENTS = {"subscribe": "subscribe", "subscribe_scan": "subscribe", "unsubscribe": "unsubscribe", "click": "choice"}
+
+
+class _Refused(Exception):
+    """A request that is not processed: 403 (not signed by WeChat) or 400 (not a message we can read)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def signature_of(*parts: str) -> str:
+    """WeChat's signature: SHA-1 of the parts sorted and joined."""
+    return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()
+
+
+def _safe_xml(data: bytes | str) -> Element:
+    """Parse XML refusing DOCTYPEs, entities and external references."""
+    try:
+        return SafeElementTree.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise _Refused(400, f"unsafe XML refused ({type(exc).__name__})") from None
+    except (ParseError, ValueError) as exc:
+        raise _Refused(400, f"malformed XML ({exc})") from None
+
+
+def to_inbound(message) -> Inbound | None:
+    """A parsed WeChat message as our Inbound; None for events that are not a conversation turn."""
+    openid = message.source or ""
+    if message.type == "event":
+        event = (message.event or "").lower()
+        kind = TURN_EVENTS.get(event)
+        if kind is None:
+            return None
+        key = f"evt:{openid}{message.time}{message._data.get('Event', event)}"
+        if kind == "choice":
+            return Inbound(channel=CHANNEL, user_id=openid, kind="choice", choice=choice_for_key(message.key) or "m:menu", message_id=key)
+        return Inbound(channel=CHANNEL, user_id=openid, kind=kind, message_id=key)
+    key = f"msg:{message.id}"
+    if message.type == "text":
+        return Inbound(channel=CHANNEL, user_id=openid, text=message.content or "", message_id=key)
+    if message.type == "voice" and (message.recognition or "").strip():
+        return Inbound(channel=CHANNEL, user_id=openid, text=message.recognition, message_id=key)
+    if message.type == "image" and message.media_id:
+        attachment = Attachment(kind="image", ref=message.media_id)
+        return Inbound(channel=CHANNEL, user_id=openid, kind="attachment", attachments=(attachment,), message_id=key)
+    return Inbound(channel=CHANNEL, user_id=openid, kind="unsupported", message_id=key)
+
+
+class WeChatCallback:
+    """The /wechat endpoint: one engine turn per WeChat message, passive reply in time or `success` and a later message."""
+
+    def __init__(self, app) -> None:
+        settings = app.settings
+        if not (settings.wechat_token and settings.wechat_app_id):
+            raise ValueError("CONSULT_WECHAT_TOKEN and CONSULT_WECHAT_APP_ID are needed for the WeChat callback")
+        self.app = app
+        self.token = settings.wechat_token
+        self.budget = settings.wechat_reply_budget_seconds
+        self.cryptos: list[tuple[str, WeChatCrypto]] = []
+        for label, key in (("current", settings.wechat_aes_key), ("previous", settings.wechat_previous_aes_key)):
+            if key:
+                try:
+                    self.cryptos.append((label, WeChatCrypto(self.token, key, settings.wechat_app_id)))
+                except (AssertionError, ValueError) as exc:
+                    raise ValueError(f"CONSULT_WECHAT_{'PREVIOUS_' if label == 'previous' else ''}AES_KEY: not a 43-character EncodingAESKey") from exc
+        # SQLite takes one writer at a time and makes the others sleep-poll its lock: queueing our writers
+        # (turns, queued answers, dispatching them) here instead is far cheaper
+        self._db_slots = asyncio.Semaphore(1 if is_sqlite(settings.database_url) else TURNS_IN_PARALLEL_ON_SERVER_DB)
+        self._background: set[asyncio.Task] = set()
+        self._dispatch_wanted = False
+        self._dispatcher: asyncio.Task | None = None
+
+    def routes(self) -> list[Route]:
+        """The Starlette route(s) to mount."""
+        return [Route("/wechat", self.endpoint, methods=["GET", "POST"])]
+
+    async def endpoint(self, request: Request) -> Response:
+        """Serve WeChat's GET verification and POSTed messages; refusals are plain 403/400, never processed."""
+        try:
+            self._check_signature(request)
+            if request.method == "GET":
+                return PlainTextResponse(request.query_params.get("echostr", ""))
+            return await self._message(request)
+        except _Refused as refused:
+            log.warning("wechat: request refused (%d): %s", refused.status, refused.reason)
+            return PlainTextResponse("forbidden" if refused.status == 403 else "bad request", status_code=refused.status)
+
+    def _check_signature(self, request: Request) -> None:
+        params = request.query_params
+        signature = params.get("signature", "")
+        timestamp, nonce = params.get("timestamp", ""), params.get("nonce", "")
+        if not (signature and timestamp and nonce):
+            raise _Refused(403, "signature, timestamp or nonce missing")
+        if not hmac.compare_digest(signature_of(self.token, timestamp, nonce), signature):
+            raise _Refused(403, "bad signature")
+
+    async def _body(self, request: Request) -> bytes:
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            raise _Refused(400, f"body of {declared} bytes is over the {MAX_BODY_BYTES}-byte limit")
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise _Refused(400, f"body over the {MAX_BODY_BYTES}-byte limit")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _decrypt(self, outer: Element, request: Request) -> tuple[str, WeChatCrypto]:
+        params = request.query_params
+        encrypted = outer.findtext("Encrypt") or ""
+        msg_signature = params.get("msg_signature", "")
+        if not (encrypted and msg_signature):
+            raise _Refused(403, "safe mode without Encrypt or msg_signature")
+        if not hmac.compare_digest(signature_of(self.token, params["timestamp"], params["nonce"], encrypted), msg_signature):
+            raise _Refused(403, "bad msg_signature")
+        for label, crypto in self.cryptos:
+            try:
+                xml = crypto.decrypt_message({"Encrypt": encrypted}, msg_signature, params["timestamp"], params["nonce"])
+            except Exception:  # a wrong key shows up as padding, length or AppID errors; try the next key
+                continue
+            if label == "previous":
+                log.info("wechat: message decrypted with the previous EncodingAESKey")
+            return xml, crypto
+        raise _Refused(400, "safe-mode message did not decrypt with the current or previous EncodingAESKey")
+
+    async def _message(self, request: Request) -> Response:
+        body = await self._body(request)
+        outer = _safe_xml(body)
+        crypto = None
+        xml: bytes | str
+        if request.query_params.get("encrypt_type", "raw").lower() == "aes":
+            if self.cryptos:
+                xml, crypto = self._decrypt(outer, request)
+                _safe_xml(xml)
+            elif outer.findtext("MsgType"):
+                # compatible mode while no EncodingAESKey is configured: the plaintext copy is signed as well
+                xml = body
+            else:
+                raise _Refused(400, "safe-mode message but CONSULT_WECHAT_AES_KEY is not set")
+        else:
+            xml = body
+        try:
+            message = parse_message(xml)
+        except Exception as exc:  # a message without MsgType and the like
+            raise _Refused(400, f"not a WeChat message ({type(exc).__name__})") from None
+        inbound = to_inbound(message) if message is not None else None
+        if inbound is None or not inbound.user_id:
+            return PlainTextResponse(SUCCESS)
+        started = time.perf_counter()
+        result = await self._turn(inbound)
+        TURN_SECONDS.labels(CHANNEL).observe(time.perf_counter() - started)
+        if result is None:
+            TURNS.labels(CHANNEL, "late").inc()
+            return PlainTextResponse(SUCCESS)
+        TURNS.labels(CHANNEL, "duplicate" if result.duplicate else "passive").inc()
+        texts = wechat_texts(result.replies)
+        if not texts or (result.duplicate and await self._answered_later(inbound)):
+            return PlainTextResponse(SUCCESS)
+        if len(texts) > 1:
+            # WeChat takes one passive text of at most 2048 bytes; the rest follows at once by customer-service
+            # message, queued in the background so the passive reply does not wait behind other turns' writes
+            self._keep(self._queue(inbound, texts[1:], first_part=2))
+        reply = TextReply(message=message, content=texts[0]).render()
+        if crypto is not None:
+            reply = crypto.encrypt_message(reply, request.query_params.get("nonce") or secrets.token_hex(8), str(int(time.time())))
+        return Response(reply, media_type="application/xml")
+
+    async def _turn(self, inbound: Inbound) -> TurnResult | None:
+        """The turn's result if ready within the budget; otherwise None, and the answer is sent when it is ready."""
+        task = asyncio.create_task(self._handle(inbound))
+        if self.budget > 0:
+            await asyncio.wait({task}, timeout=self.budget)
+        if task.done():
+            return task.result()
+        log.info("wechat: turn for %s over the %.1fs budget; answering `success` and sending later", inbound.message_id, self.budget)
+        self._keep(self._deliver_late(task, inbound))
+        return None
+
+    async def _handle(self, inbound: Inbound) -> TurnResult:
+        async with self._db_slots:
+            return await self.app.engine.handle(inbound)
+
+    async def _deliver_late(self, task: asyncio.Task, inbound: Inbound) -> None:
+        result = await task
+        if result.duplicate:
+            return  # the first delivery of this message answers it
+        texts = wechat_texts(result.replies)
+        if texts:
+            await self._queue(inbound, texts, first_part=1)
+
+    async def _answered_later(self, inbound: Inbound) -> bool:
+        """True when the first delivery of this message answered `success` and queued the whole answer instead."""
+        async with self.app.sessions() as session:
+            first = await session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedup_key == f"wechat:reply:{inbound.message_id}:1"))
+        return first is not None
+
+    async def _queue(self, inbound: Inbound, texts: list[str], *, first_part: int) -> None:
+        """Put answer parts in the outbox (durable, deduplicated per message and part) and dispatch them now."""
+        now = self.app.clock.now()
+        async with self._db_slots, self.app.sessions() as session, session.begin():
+            for number, text in enumerate(texts, first_part):
+                await enqueue(
+                    session, kind="reply", dedup_key=f"wechat:reply:{inbound.message_id}:{number}", channel=CHANNEL,
+                    recipient=inbound.user_id, replies=[Reply(text)], due_at=now, now=now,
+                )
+        self._dispatch_soon()
+
+    def _dispatch_soon(self) -> None:
+        """Run the outbox dispatcher now; calls while it runs make it go round once more instead of piling up."""
+        self._dispatch_wanted = True
+        if self._dispatcher is None or self._dispatcher.done():
+            self._dispatcher = self._keep(self._dispatch_loop())
+
+    async def _dispatch_loop(self) -> None:
+        while self._dispatch_wanted:
+            self._dispatch_wanted = False
+            try:
+                async with self._db_slots:
+                    await self.app.tick_outbox()
+            except Exception:
+                log.exception("wechat: dispatching queued answers failed; the scheduler will retry")
+
+    def _keep(self, coroutine) -> asyncio.Task:
+        task = asyncio.create_task(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._finished)
+        return task
+
+    def _finished(self, task: asyncio.Task) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("wechat: background delivery failed", exc_info=task.exception())
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Wait until answers still in flight are queued and dispatched (including work they start)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while pending := {task for task in self._background if not task.done()}:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                log.warning("wechat: %d answer(s) still in flight after %.0fs", len(pending), timeout)
+                return
+            await asyncio.wait(pending, timeout=remaining)
