@@ -8,6 +8,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_POOL_TIMEOUT_S = 30
 
 
 def is_sqlite(url: str) -> bool:
@@ -26,7 +27,11 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if not is_sqlite(url):
         return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
     _ensure_sqlite_folder(url)
-    engine = create_async_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    # SQLite has one writer: a single pooled connection makes transactions queue on an asyncio wait (woken the
+    # moment the previous one commits) instead of on SQLite's busy handler, which sleeps in steps of up to 100 ms
+    engine = create_async_engine(
+        url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, pool_size=1, max_overflow=0, pool_timeout=SQLITE_POOL_TIMEOUT_S,
+    )
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
