@@ -36,10 +36,11 @@ def format_procedure(procedure: Procedure, lang: str) -> str:
     labels = _LABELS[lang]
     colon = "：" if lang == "zh" else ": "
     lines = [labels["header"].format(title=text.title), f"{labels['department']}{colon}{text.department}", ""]
-    lines.append(f"{labels['materials']}{colon}" if text.materials else f"{labels['materials']}{colon}{labels['none']}")
+    heading = colon.rstrip()
+    lines.append(f"{labels['materials']}{heading}" if text.materials else f"{labels['materials']}{colon}{labels['none']}")
     lines += [_material_line(i, m, lang) for i, m in enumerate(text.materials, 1)]
     if text.steps:
-        lines += ["", f"{labels['steps']}{colon}"] + [f"{i}. {step}" for i, step in enumerate(text.steps, 1)]
+        lines += ["", f"{labels['steps']}{heading}"] + [f"{i}. {step}" for i, step in enumerate(text.steps, 1)]
     lines += [
         "",
         f"{labels['time_limit']}{colon}{text.time_limit}",
@@ -50,6 +51,6 @@ def format_procedure(procedure: Procedure, lang: str) -> str:
         f"{labels['basis']}{colon}{text.basis}",
     ]
     if text.faq:
-        lines += ["", f"{labels['faq']}{colon}"] + [f"Q: {f.q}\nA: {f.a}" for f in text.faq]
+        lines += ["", f"{labels['faq']}{heading}"] + [f"Q: {f.q}\nA: {f.a}" for f in text.faq]
     lines += ["", labels["footer"]]
     return "\n".join(lines)
