@@ -6,6 +6,7 @@ import re
 from datetime import time
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
@@ -52,6 +53,7 @@ class Settings(BaseSettings):
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: str | None = None
     telegram_base_file_url: str | None = None
+    telegram_staff_content: Literal["masked", "withheld"] = "masked"
     telegram_rate_per_chat_seconds: float = Field(1.0, ge=0)
     telegram_rate_group_per_minute: int = Field(20, ge=1)
     telegram_rate_overall_per_second: float = Field(30.0, gt=0)

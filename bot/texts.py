@@ -92,6 +92,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "staff_button_resolve": ("办结", "Resolve"),
     "staff_open_topic": ("打开 {number} 话题", "Open the {number} topic"),
     "staff_mirror_citizen": ("【市民】{text}", "[Citizen] {text}"),
+    "staff_content_withheld": ("（内容不在此转发，请在事项记录中查看：cases show / cases reveal）", "(content not relayed here; read it in the case record: cases show / cases reveal)"),
     "staff_mirror_files": ("（附件{count}个，原件见事项记录）", "({count} attachment(s), kept on the case)"),
     "staff_mirror_taken": ("{who} 已受理{text}", "{who} took the case{text}"),
     "staff_mirror_replied": ("【{who} 回复市民】{text}", "[{who} to the citizen] {text}"),

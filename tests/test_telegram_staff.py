@@ -205,3 +205,21 @@ async def test_join_notices_in_the_staff_group_are_ignored_and_a_redelivered_sta
     await say(world, relay | {"update_id": 99999})
     await world.app.tick_outbox()
     assert api.texts_to(ALICE).count("【投诉专员】马上为您处理") == 1
+
+
+async def test_withheld_mode_keeps_what_citizens_write_out_of_the_staff_group(settings_factory, clock, api):
+    settings = telegram_settings(settings_factory, api, telegram_staff_content="withheld")
+    running = await TelegramWorld.start(settings, clock, api)
+    try:
+        await say(running, api.message(ALICE, "转人工"))
+        topic = await _topic(running)
+        await say(running, api.message(ALICE, "我有乙肝，体检能过吗"))
+        await running.app.tick_outbox()
+        relayed = api.texts_to(STAFF_CHAT, topic.thread_id)
+        assert relayed and not any("乙肝" in text or "转人工" in text for text in relayed)
+        assert any("cases reveal" in text for text in relayed)
+        async with running.app.sessions() as session:
+            history = list(await session.scalars(select(Case.description)))
+        assert history == ["转人工"], "the case record itself keeps what was said"
+    finally:
+        await running.close()

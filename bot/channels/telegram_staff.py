@@ -52,7 +52,11 @@ def _st(key: str, **values: object) -> str:
 
 async def topic_card(session: AsyncSession, services: Services, case: Case) -> str:
     """The summary card at the top of a case topic, personal data masked."""
-    lines = [await case_card(session, case, services.settings.tz)]
+    card = await case_card(session, case, services.settings.tz)
+    if services.settings.telegram_staff_content == "withheld":
+        # Telegram's servers are abroad: where the office says so, what citizens wrote stays in the case record
+        card = "\n".join(line for line in card.splitlines() if not line.startswith("摘要："))
+    lines = [card]
     if case.place:
         lines.append(f"地点/窗口：{mask_text(case.place)[:200]}")
     if case.phone:
@@ -111,6 +115,8 @@ class StaffTopics:
     async def citizen_message(self, *, session: AsyncSession, services: Services, case: Case, citizen, text: str, attachments, now: datetime) -> None:
         """What the citizen wrote appears in the topic, masked."""
         body = mask_text(text)[:MIRROR_CHARS]
+        if services.settings.telegram_staff_content == "withheld":
+            body = _st("staff_content_withheld")
         if attachments:
             body += "\n" + _st("staff_mirror_files", count=len(attachments))
         await self._mirror(session, case, _st("staff_mirror_citizen", text=body), now)
