@@ -19,6 +19,7 @@ from bot.messages import Inbound
 from bot.migrate import upgrade
 from tests.fakes.clock import FakeClock
 from tests.fakes.recording import RecordingChannel
+from tests.telegram_fixtures import api, world  # noqa: F401  (shared Telegram fixtures)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 POSTGRES_URL = os.environ.get("CONSULT_TEST_POSTGRES_URL")

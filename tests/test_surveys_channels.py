@@ -1,11 +1,8 @@
 """Surveys through the real channels: buttons on Telegram (PTB against the fake Bot API), numbers and templates on WeChat."""
 from __future__ import annotations
 
-import pytest
 
 from tests.conftest import local
-from tests.fakes.telegram_api import FakeBotAPI
-from tests.fakes.telegram_world import TelegramWorld, telegram_settings
 from tests.fakes.wechat_server import numbered_choice
 from tests.survey_helpers import add_staff, resolve
 from tests.wechat_desk import CASE_NUMBER, desk, fake_api, open_desk, wechat_settings  # noqa: F401
@@ -14,30 +11,10 @@ ALICE = 7001
 CITIZEN = "o-citizen"
 
 
-@pytest.fixture
-async def api():
-    fake = await FakeBotAPI().start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-async def world(settings_factory, clock, api):
-    running = await TelegramWorld.start(telegram_settings(settings_factory, api), clock, api)
-    yield running
-    await running.close()
-
-
-async def _say(world: TelegramWorld, *updates) -> None:
-    before = world.runtime.handled
-    await world.api.push(*updates)
-    await world.handled(before + len(updates))
-
-
 async def test_telegram_survey_has_five_buttons_and_a_tap_rates_once(world, api):
     await add_staff(world.app, "李明")
     for text in ("我要投诉", "窗口工作人员态度很差，让我跑了三趟", "跳过", "跳过", "确认"):
-        await _say(world, api.message(ALICE, text))
+        await world.say(api.message(ALICE, text))
     number = CASE_NUMBER.search(api.texts_to(ALICE)[-1]).group(0)
     await resolve(world.app, number, "李明")
     world.app.clock.advance(days=1)
@@ -45,9 +22,9 @@ async def test_telegram_survey_has_five_buttons_and_a_tap_rates_once(world, api)
     survey = [c for c in api.calls_of("sendMessage") if c.params["chat_id"] == ALICE and "评价" in c.params["text"]][-1]
     buttons = [b for row in survey.params["reply_markup"]["inline_keyboard"] for b in row]
     assert [b["text"] for b in buttons] == ["非常满意", "满意", "基本满意", "不满意", "非常不满意"]
-    await _say(world, api.callback(ALICE, buttons[0]["callback_data"]))
+    await world.say(api.callback(ALICE, buttons[0]["callback_data"]))
     assert "感谢您的评价（非常满意）" in api.texts_to(ALICE)[-1]
-    await _say(world, api.callback(ALICE, buttons[4]["callback_data"]))
+    await world.say(api.callback(ALICE, buttons[4]["callback_data"]))
     assert "已评价" in api.texts_to(ALICE)[-1]
     assert len(api.calls_of("answerCallbackQuery")) == 2, "every tap is answered"
 

@@ -19,14 +19,6 @@ SUPERVISOR, CLERK, CLERK2, STRANGER = 9001, 9002, 9003, 9999
 
 
 @pytest.fixture
-async def api():
-    """The fake Bot API on a loopback port."""
-    fake = await FakeBotAPI().start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
 async def world(settings_factory, clock, api):
     """The bot with its Telegram channel attached to the fake API."""
     running = await TelegramWorld.start(telegram_settings(settings_factory, api), clock, api)
@@ -37,21 +29,14 @@ async def world(settings_factory, clock, api):
     await running.close()
 
 
-async def say(world: TelegramWorld, *updates) -> None:
-    """Feed updates through getUpdates and wait until all were handled and the outbox ran."""
-    before = world.runtime.handled
-    await world.api.push(*updates)
-    await world.handled(before + len(updates))
-
-
 async def file_complaint_with_photo(world: TelegramWorld, api: FakeBotAPI) -> str:
     """Alice files a complaint with a photo through the chat; returns the confirmation text."""
-    await say(world, api.message(ALICE, "我要投诉"))
-    await say(world, api.message(ALICE, "候诊区卫生很差，地上有垃圾，联系我13812345678"))
-    await say(world, api.photo(ALICE, "evidence-photo-1"))
-    await say(world, api.message(ALICE, "跳过"))
-    await say(world, api.message(ALICE, "跳过"))
-    await say(world, api.callback(ALICE, "c:yes"))
+    await world.say(api.message(ALICE, "我要投诉"))
+    await world.say(api.message(ALICE, "候诊区卫生很差，地上有垃圾，联系我13812345678"))
+    await world.say(api.photo(ALICE, "evidence-photo-1"))
+    await world.say(api.message(ALICE, "跳过"))
+    await world.say(api.message(ALICE, "跳过"))
+    await world.say(api.callback(ALICE, "c:yes"))
     return api.texts_to(ALICE)[-1]
 
 
@@ -87,20 +72,20 @@ async def test_complaint_with_photo_goes_through_its_topic_and_back(world, api):
     assert link["url"] == f"https://t.me/c/1234567890/{topic.thread_id}"
 
     before = len(api.texts_to(ALICE))
-    await say(world, api.message(CLERK, "您好，我们已安排保洁，请问是几楼？", chat_id=STAFF_CHAT, thread_id=topic.thread_id))
+    await world.say(api.message(CLERK, "您好，我们已安排保洁，请问是几楼？", chat_id=STAFF_CHAT, thread_id=topic.thread_id))
     relayed = (await api.wait_texts(ALICE, before + 1))[-1]
     assert relayed == "【投诉专员】您好，我们已安排保洁，请问是几楼？"
     assert any("已转达市民" in text for text in api.texts_to(STAFF_CHAT, topic.thread_id))
 
-    await say(world, api.message(CLERK, "/wait 请告知具体楼层", chat_id=STAFF_CHAT, thread_id=topic.thread_id))
+    await world.say(api.message(CLERK, "/wait 请告知具体楼层", chat_id=STAFF_CHAT, thread_id=topic.thread_id))
     asked = (await api.wait_texts(ALICE, before + 2))[-1]
     assert "需要您补充信息" in asked and "请告知具体楼层" in asked
-    await say(world, api.message(ALICE, "二楼候诊区，我的电话13812345678"))
+    await world.say(api.message(ALICE, "二楼候诊区，我的电话13812345678"))
     mirrored = await api.wait_for(lambda: [t for t in api.texts_to(STAFF_CHAT, topic.thread_id) if t.startswith("【市民】")])
     assert mirrored == ["【市民】二楼候诊区，我的电话138****5678"]
 
     world.app.clock.advance(minutes=5)
-    await say(world, api.message(CLERK, "/resolve 已完成清洁并加强巡查", chat_id=STAFF_CHAT, thread_id=topic.thread_id))
+    await world.say(api.message(CLERK, "/resolve 已完成清洁并加强巡查", chat_id=STAFF_CHAT, thread_id=topic.thread_id))
     told = await api.wait_for(lambda: [t for t in api.texts_to(ALICE) if "已办结" in t])
     assert "TS-20261201-0001" in told[0] and "已完成清洁并加强巡查" in told[0]
     case = await world.one(select(Case))
@@ -111,9 +96,9 @@ async def test_a_stranger_in_the_staff_group_is_refused_and_nothing_is_relayed(w
     await file_complaint_with_photo(world, api)
     topic = await _topic(world)
     before = api.texts_to(ALICE)
-    await say(world, api.message(STRANGER, "我来回复：你的投诉不成立", chat_id=STAFF_CHAT, thread_id=topic.thread_id))
-    await say(world, api.message(STRANGER, "/resolve 不成立", chat_id=STAFF_CHAT, thread_id=topic.thread_id))
-    await say(world, api.callback(STRANGER, f"st:take:{topic.case_id}", chat_id=STAFF_CHAT, thread_id=topic.thread_id))
+    await world.say(api.message(STRANGER, "我来回复：你的投诉不成立", chat_id=STAFF_CHAT, thread_id=topic.thread_id))
+    await world.say(api.message(STRANGER, "/resolve 不成立", chat_id=STAFF_CHAT, thread_id=topic.thread_id))
+    await world.say(api.callback(STRANGER, f"st:take:{topic.case_id}", chat_id=STAFF_CHAT, thread_id=topic.thread_id))
     refusals = [t for t in api.texts_to(STAFF_CHAT, topic.thread_id) if "不是已登记的工作人员" in t]
     assert len(refusals) == 3
     assert "不是已登记的工作人员" in api.calls_of("answerCallbackQuery")[-1].params["text"]
@@ -128,7 +113,7 @@ async def test_take_by_two_staff_at_once_has_exactly_one_winner(world, api):
     await file_complaint_with_photo(world, api)
     topic = await _topic(world)
     data = f"st:take:{topic.case_id}"
-    await say(world, api.callback(CLERK, data, chat_id=STAFF_CHAT, thread_id=topic.thread_id),
+    await world.say(api.callback(CLERK, data, chat_id=STAFF_CHAT, thread_id=topic.thread_id),
               api.callback(CLERK2, data, chat_id=STAFF_CHAT, thread_id=topic.thread_id))
     case = await world.one(select(Case))
     winner = {9002: "王芳", 9003: "李强"}
@@ -145,9 +130,9 @@ async def test_take_by_two_staff_at_once_has_exactly_one_winner(world, api):
 
 async def test_a_citizen_cannot_read_another_citizens_case(world, api):
     await file_complaint_with_photo(world, api)
-    await say(world, api.message(BOB, "你好"))
-    await say(world, api.message(BOB, "TS-20261201-0001"))
-    await say(world, api.message(BOB, "TS-20261201-0099"))
+    await world.say(api.message(BOB, "你好"))
+    await world.say(api.message(BOB, "TS-20261201-0001"))
+    await world.say(api.message(BOB, "TS-20261201-0099"))
     foreign, missing = api.texts_to(BOB)[-2:]
     assert foreign.replace("0001", "0099") == missing
     assert "未找到" in foreign and "卫生" not in foreign
@@ -157,7 +142,7 @@ async def test_blocked_citizen_is_marked_unreachable_and_staff_are_told(world, a
     await file_complaint_with_photo(world, api)
     topic = await _topic(world)
     api.fail_next("sendMessage", 403, chat_id=ALICE)
-    await say(world, api.message(CLERK, "请补充就诊时间", chat_id=STAFF_CHAT, thread_id=topic.thread_id))
+    await world.say(api.message(CLERK, "请补充就诊时间", chat_id=STAFF_CHAT, thread_id=topic.thread_id))
     citizen = await world.one(select(Citizen).where(Citizen.external_id == str(ALICE)))
     assert citizen.unreachable is True
     failed = await world.one(select(OutboxMessage).where(OutboxMessage.kind == "staff_reply"))
@@ -168,7 +153,7 @@ async def test_blocked_citizen_is_marked_unreachable_and_staff_are_told(world, a
 
 
 async def test_staff_actions_made_elsewhere_appear_in_the_topic(world, api):
-    await say(world, api.message(ALICE, "转人工"))
+    await world.say(api.message(ALICE, "转人工"))
     topic = await _topic(world)
     assert (await world.one(select(Case))).number.startswith("ZX-")
     async with world.app.sessions() as session, session.begin():
@@ -188,7 +173,7 @@ async def test_a_console_citizen_gets_a_topic_and_the_staff_reply_through_their_
     await world.app.tick_outbox()
     topic = await _topic(world)
     assert api.calls_of("createForumTopic")[0].params["name"].startswith("ZX-")
-    await say(world, api.message(CLERK2, "您好，请问要咨询什么？", chat_id=STAFF_CHAT, thread_id=topic.thread_id))
+    await world.say(api.message(CLERK2, "您好，请问要咨询什么？", chat_id=STAFF_CHAT, thread_id=topic.thread_id))
     assert console.to("carol") == ["【李强】您好，请问要咨询什么？"]
     await world.app.engine.handle(Inbound(channel="console", user_id="carol", text="我想问健康证体检的事"))
     await world.app.tick_outbox()
@@ -196,13 +181,13 @@ async def test_a_console_citizen_gets_a_topic_and_the_staff_reply_through_their_
 
 
 async def test_join_notices_in_the_staff_group_are_ignored_and_a_redelivered_staff_message_acts_once(world, api):
-    await say(world, api.message(ALICE, "转人工"))
+    await world.say(api.message(ALICE, "转人工"))
     topic = await _topic(world)
-    await say(world, api.message(STRANGER, None, chat_id=STAFF_CHAT, new_chat_members=[api.user(STRANGER)]))
+    await world.say(api.message(STRANGER, None, chat_id=STAFF_CHAT, new_chat_members=[api.user(STRANGER)]))
     assert not any("不是已登记" in text for text in api.texts_to(STAFF_CHAT))
     relay = api.message(CLERK, "马上为您处理", chat_id=STAFF_CHAT, thread_id=topic.thread_id)
-    await say(world, relay)
-    await say(world, relay | {"update_id": 99999})
+    await world.say(relay)
+    await world.say(relay | {"update_id": 99999})
     await world.app.tick_outbox()
     assert api.texts_to(ALICE).count("【投诉专员】马上为您处理") == 1
 
@@ -211,9 +196,9 @@ async def test_withheld_mode_keeps_what_citizens_write_out_of_the_staff_group(se
     settings = telegram_settings(settings_factory, api, telegram_staff_content="withheld")
     running = await TelegramWorld.start(settings, clock, api)
     try:
-        await say(running, api.message(ALICE, "转人工"))
+        await running.say(api.message(ALICE, "转人工"))
         topic = await _topic(running)
-        await say(running, api.message(ALICE, "我有乙肝，体检能过吗"))
+        await running.say(api.message(ALICE, "我有乙肝，体检能过吗"))
         await running.app.tick_outbox()
         relayed = api.texts_to(STAFF_CHAT, topic.thread_id)
         assert relayed and not any("乙肝" in text or "转人工" in text for text in relayed)

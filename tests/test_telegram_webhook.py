@@ -5,20 +5,11 @@ import httpx
 import pytest
 
 from bot.web import create_web_app
-from tests.fakes.telegram_api import FakeBotAPI
 from tests.fakes.telegram_world import TelegramWorld, telegram_settings
 
 ALICE = 7001
 SECRET = "s3cret-token_ABC"
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
-
-
-@pytest.fixture
-async def api():
-    """The fake Bot API on a loopback port."""
-    fake = await FakeBotAPI().start()
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture

@@ -48,6 +48,12 @@ class TelegramWorld:
         await self.api.wait_for(lambda: self.runtime.handled >= count, timeout, f"{count} handled updates (have {self.runtime.handled})")
         await self.runtime.kick.drain()
 
+    async def say(self, *updates) -> None:
+        """Feed updates through getUpdates and wait until all were handled and the outbox ran."""
+        before = self.runtime.handled
+        await self.api.push(*updates)
+        await self.handled(before + len(updates))
+
     async def add_staff(self, name: str, role: str = "staff", telegram_id: int | None = None, title: str | None = None, department: str | None = "投诉科") -> int:
         """Register a staff member directly in the database."""
         async with self.app.sessions() as session, session.begin():
