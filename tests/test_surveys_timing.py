@@ -1,6 +1,8 @@
 """When surveys go out, with a fake clock: the delay, quiet hours, and WeChat's 48-hour customer-service window."""
 from __future__ import annotations
 
+import pytest
+
 from bot.app import App
 from tests.conftest import Citizen, local
 from tests.fakes.recording import RecordingChannel
@@ -83,37 +85,27 @@ async def test_wechat_survey_goes_out_just_before_the_48_hour_window_closes(sett
         await app.close()
 
 
-async def test_wechat_survey_inside_the_window_keeps_the_normal_delay(settings_factory, clock):
+@pytest.mark.parametrize(
+    ("filed", "resolved", "not_yet", "sent"),
+    [
+        pytest.param(local(2026, 12, 1, 10, 0), local(2026, 12, 1, 11, 0), local(2026, 12, 2, 10, 59), local(2026, 12, 2, 11, 0), id="inside-the-window-the-normal-delay"),
+        # the window closes Thu 22:30, inside quiet hours: the survey goes just before they begin
+        pytest.param(local(2026, 12, 1, 22, 30), local(2026, 12, 3, 9, 0), local(2026, 12, 3, 20, 58), local(2026, 12, 3, 20, 59), id="window-ending-in-quiet-hours"),
+    ],
+)
+async def test_wechat_survey_timing(settings_factory, clock, filed, resolved, not_yet, sent):
     app, wechat = await _wechat_app(settings_factory, clock)
     try:
         carol = Citizen(app, "oCarol", channel="wechat")
+        clock.set(filed)
         await carol.say("我要投诉")
         number = await file_complaint(carol)
-        clock.set(local(2026, 12, 1, 11, 0))
+        clock.set(resolved)
         await resolve(app, number, "李明")
-        clock.set(local(2026, 12, 2, 10, 59))
+        clock.set(not_yet)
         await app.tick_outbox()
         assert not survey_messages(wechat, "oCarol")
-        clock.set(local(2026, 12, 2, 11, 0))
-        await app.tick_outbox()
-        assert len(survey_messages(wechat, "oCarol")) == 1
-    finally:
-        await app.close()
-
-
-async def test_wechat_window_ending_in_quiet_hours_sends_before_quiet_hours_begin(settings_factory, clock):
-    app, wechat = await _wechat_app(settings_factory, clock)
-    try:
-        carol = Citizen(app, "oCarol", channel="wechat")
-        clock.set(local(2026, 12, 1, 22, 30))
-        await carol.say("我要投诉")
-        number = await file_complaint(carol)  # window closes Thu 22:30, inside quiet hours
-        clock.set(local(2026, 12, 3, 9, 0))
-        await resolve(app, number, "李明")
-        clock.set(local(2026, 12, 3, 20, 58))
-        await app.tick_outbox()
-        assert not survey_messages(wechat, "oCarol")
-        clock.set(local(2026, 12, 3, 20, 59))
+        clock.set(sent)
         await app.tick_outbox()
         assert len(survey_messages(wechat, "oCarol")) == 1
     finally:
