@@ -67,15 +67,15 @@ class Engine:
                 return TurnResult([Reply(t("error", lang, trace=trace))], trace_id=trace)
 
     async def _citizen(self, session: AsyncSession, inbound: Inbound, now) -> Citizen:
-        values = dict(
-            channel=inbound.channel, external_id=inbound.user_id, lang=language.from_hint(inbound.lang_hint),
-            display_name=(inbound.display_name or None) and inbound.display_name[:128], notice_shown=False,
-            state={}, unknown_streak=0, unreachable=False, created_at=now, window_sends=0,
-        )
         query = select(Citizen).where(Citizen.channel == inbound.channel, Citizen.external_id == inbound.user_id).with_for_update()
         # the row lock makes concurrent turns of one conversation (in any process) queue here
         citizen = (await session.scalars(query)).one_or_none()
         if citizen is None:
+            values = dict(
+                channel=inbound.channel, external_id=inbound.user_id, lang=language.from_hint(inbound.lang_hint),
+                display_name=(inbound.display_name or None) and inbound.display_name[:128], notice_shown=False,
+                state={}, unknown_streak=0, unreachable=False, created_at=now, window_sends=0,
+            )
             await insert_ignore(session, Citizen, values, ["channel", "external_id"])
             citizen = (await session.scalars(query)).one()
         return citizen
