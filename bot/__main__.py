@@ -109,6 +109,11 @@ async def _with_app(coro_factory, *, echo_alerts: bool = False):
         await app.close()
 
 
+def _app_command(handler):
+    """An argparse action that runs `handler(app, args)` on a migrated, wired App."""
+    return lambda args: asyncio.run(_with_app(lambda app: handler(app, args)))
+
+
 def cmd_chat(args) -> int:
     """Talk to the bot as a citizen in the terminal."""
     from bot.channels.console import chat
@@ -161,11 +166,11 @@ def main(argv: list[str] | None = None) -> int:
     due.add_argument("--days", type=int, required=True)
     due.set_defaults(func=cmd_calendar_due)
 
-    staff_cli.register(sub, _with_app)
-    report_cli.register(sub, _with_app)
-    survey_cli.register(sub, _with_app)
-    outbox_cli.register(sub, _with_app)
-    wechat_menu.register(sub, _with_app)
+    staff_cli.register(sub, _app_command)
+    report_cli.register(sub, _app_command)
+    survey_cli.register(sub, _app_command)
+    outbox_cli.register(sub, _app_command)
+    wechat_menu.register(sub, _app_command)
 
     args = parser.parse_args(argv)
     try:

@@ -1,7 +1,6 @@
 """`python -m bot outbox unknown|resolve`: messages orphaned mid-send, listed for staff to verify by hand."""
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 
@@ -64,18 +63,16 @@ async def _resolve(app, args) -> int:
     return 0
 
 
-def register(sub, with_app) -> None:
+def register(sub, command) -> None:
     """Add `outbox unknown` and `outbox resolve` to the main parser."""
-    def runner(handler):
-        return lambda args: asyncio.run(with_app(lambda app: handler(app, args)))
 
     outbox = sub.add_parser("outbox", help="proactive message queue").add_subparsers(dest="outbox_command", required=True)
     listing = outbox.add_parser("unknown", help="list messages orphaned mid-send (delivery unknown) for staff to verify")
     listing.add_argument("--json", action="store_true")
-    listing.set_defaults(func=runner(_list_unknown))
+    listing.set_defaults(func=command(_list_unknown))
     resolve = outbox.add_parser("resolve", help="after checking with the recipient: mark an unknown message delivered, or resend it")
     resolve.add_argument("id", type=int)
     choice = resolve.add_mutually_exclusive_group(required=True)
     choice.add_argument("--delivered", action="store_true")
     choice.add_argument("--resend", action="store_true")
-    resolve.set_defaults(func=runner(_resolve))
+    resolve.set_defaults(func=command(_resolve))

@@ -1,7 +1,6 @@
 """`python -m bot report [--from DATE] [--to DATE] [--json] [--csv FILE]`: service-quality figures for supervisors."""
 from __future__ import annotations
 
-import asyncio
 import csv
 import json
 import sys
@@ -99,11 +98,11 @@ async def _report(app, args) -> int:
     return 0
 
 
-def register(sub, with_app) -> None:
+def register(sub, command) -> None:
     """Add `report` to the main parser."""
     parser = sub.add_parser("report", help="service-quality figures for a period (overall, per department, per staff)")
     parser.add_argument("--from", dest="from_", metavar="DATE", help=f"first day (default: {DEFAULT_DAYS} days back)")
     parser.add_argument("--to", metavar="DATE", help="last day, inclusive (default: today)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--csv", metavar="FILE", help="write one row per case opened in the period instead")
-    parser.set_defaults(func=lambda args: asyncio.run(with_app(lambda app: _report(app, args))))
+    parser.set_defaults(func=command(_report))

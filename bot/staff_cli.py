@@ -1,7 +1,6 @@
 """Operator and staff commands: `staff add|list`, `cases list|show` and the staff actions on a case."""
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 
@@ -104,10 +103,8 @@ async def _staff_action(app, args) -> int:
     return 0
 
 
-def register(sub, with_app) -> None:
+def register(sub, command) -> None:
     """Add the staff and cases subcommands to the main parser."""
-    def runner(handler):
-        return lambda args: asyncio.run(with_app(lambda app: handler(app, args)))
 
     staff = sub.add_parser("staff", help="staff registry").add_subparsers(dest="staff_command", required=True)
     add = staff.add_parser("add", help="register a staff member")
@@ -117,19 +114,19 @@ def register(sub, with_app) -> None:
     add.add_argument("--wechat-openid")
     add.add_argument("--department")
     add.add_argument("--title", help="how replies are signed to citizens, e.g. 窗口工作人员")
-    add.set_defaults(func=runner(_staff_add))
-    staff.add_parser("list", help="list staff").set_defaults(func=runner(_staff_list))
+    add.set_defaults(func=command(_staff_add))
+    staff.add_parser("list", help="list staff").set_defaults(func=command(_staff_list))
 
     cases = sub.add_parser("cases", help="tracked cases").add_subparsers(dest="cases_command", required=True)
     listing = cases.add_parser("list", help="list cases (personal data masked)")
     listing.add_argument("--status", choices=STATUSES)
     listing.add_argument("--limit", type=int, default=200)
     listing.add_argument("--json", action="store_true")
-    listing.set_defaults(func=runner(_cases_list))
+    listing.set_defaults(func=command(_cases_list))
     show = cases.add_parser("show", help="show one case with its history (personal data masked)")
     show.add_argument("number")
     show.add_argument("--json", action="store_true")
-    show.set_defaults(func=runner(_cases_show))
+    show.set_defaults(func=command(_cases_show))
 
     def action(name: str, help_text: str, *fields: str) -> None:
         parser = cases.add_parser(name, help=help_text)
@@ -137,7 +134,7 @@ def register(sub, with_app) -> None:
         for field in fields:
             parser.add_argument(field)
         parser.add_argument("--as", dest="as_name", required=True, metavar="STAFF_NAME")
-        parser.set_defaults(func=runner(_staff_action), action=name, text="")
+        parser.set_defaults(func=command(_staff_action), action=name, text="")
 
     action("take", "take a case (first taker becomes owner of record)")
     action("reply", "reply to the citizen", "text")

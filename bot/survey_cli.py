@@ -1,7 +1,6 @@
 """`python -m bot surveys list|appeal|decide`: follow-up surveys and appeals against ratings, for staff."""
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 
@@ -58,23 +57,21 @@ async def _appeal(app, args) -> int:
     return 0
 
 
-def register(sub, with_app) -> None:
+def register(sub, command) -> None:
     """Add the `surveys` subcommands to the main parser."""
-    def runner(handler):
-        return lambda args: asyncio.run(with_app(lambda app: handler(app, args)))
 
     surveys = sub.add_parser("surveys", help="follow-up surveys (好差评) and appeals").add_subparsers(dest="surveys_command", required=True)
     listing = surveys.add_parser("list", help="list surveys, newest first")
     listing.add_argument("--status", choices=STATUSES)
     listing.add_argument("--limit", type=int, default=200)
     listing.add_argument("--json", action="store_true")
-    listing.set_defaults(func=runner(_list))
+    listing.set_defaults(func=command(_list))
     appeal = surveys.add_parser("appeal", help="appeal a case's rating as mistaken or malicious")
     appeal.add_argument("number")
     appeal.add_argument("type", choices=survey_appeals.APPEAL_TYPES)
     appeal.add_argument("reason")
     appeal.add_argument("--as", dest="as_name", required=True, metavar="STAFF_NAME")
-    appeal.set_defaults(func=runner(_appeal))
+    appeal.set_defaults(func=command(_appeal))
     decide = surveys.add_parser("decide", help="uphold or reject an appeal (supervisors)")
     decide.add_argument("number")
     verdict = decide.add_mutually_exclusive_group(required=True)
@@ -82,4 +79,4 @@ def register(sub, with_app) -> None:
     verdict.add_argument("--reject", action="store_true")
     decide.add_argument("--note")
     decide.add_argument("--as", dest="as_name", required=True, metavar="STAFF_NAME")
-    decide.set_defaults(func=runner(_appeal))
+    decide.set_defaults(func=command(_appeal))

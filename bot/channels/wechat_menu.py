@@ -1,7 +1,6 @@
 """The Official Account's default custom menu, its CLICK keys, and `python -m bot wechat menu` to install it."""
 from __future__ import annotations
 
-import asyncio
 import sys
 from typing import Any
 
@@ -62,8 +61,8 @@ async def _menu_command(app, args) -> int:
     return 0
 
 
-def register(sub, with_app) -> None:
+def register(sub, command) -> None:
     """Add `wechat menu` to the main parser."""
     wechat = sub.add_parser("wechat", help="WeChat Official Account tools").add_subparsers(dest="wechat_command", required=True)
     menu = wechat.add_parser("menu", help="install the default menu through the WeChat API")
-    menu.set_defaults(func=lambda args: asyncio.run(with_app(lambda app: _menu_command(app, args))))
+    menu.set_defaults(func=command(_menu_command))
