@@ -22,21 +22,23 @@ def numbered(reply: Reply, start: int = 1) -> str:
     return "\n".join(lines + [NUMBERED_HINT["zh" if has_cjk(reply.text) else "en"]])
 
 
-def split_text(text: str, limit: int) -> list[str]:
-    """Split text into parts of at most `limit` characters at line boundaries; only an over-long line is cut inside."""
-    if len(text) <= limit:
+def split_text(text: str, limit: int, *, in_bytes: bool = False) -> list[str]:
+    """Split text into parts of at most `limit` characters (or UTF-8 bytes) at line boundaries; only an over-long line is cut inside."""
+    size = (lambda value: len(value.encode())) if in_bytes else len
+    if size(text) <= limit:
         return [text]
     parts: list[str] = []
     current: str | None = None
     for line in text.split("\n"):
-        while len(line) > limit:
+        while size(line) > limit:
+            cut = len(line.encode()[:limit].decode(errors="ignore")) if in_bytes else limit
             if current is not None:
                 parts.append(current)
                 current = None
-            parts.append(line[:limit])
-            line = line[limit:]
+            parts.append(line[:cut])
+            line = line[cut:]
         candidate = line if current is None else f"{current}\n{line}"
-        if len(candidate) > limit:
+        if size(candidate) > limit:
             parts.append(current)
             current = line
         else:

@@ -9,7 +9,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import DeliveryError
-from bot.channels.render import numbered
+from bot.channels.render import numbered, split_text
 from bot.channels.wechat_api import WeChatAPI, WeChatAPIError
 from bot.clock import Clock
 from bot.config import Settings
@@ -29,29 +29,6 @@ WINDOW_CLOSED_CODES = frozenset({45015, 45047})
 GONE_CODES = frozenset({40003, 43004, 43019})
 
 
-def _split_bytes(text: str, limit: int) -> list[str]:
-    """Split at line boundaries into parts of at most `limit` UTF-8 bytes; only an over-long line is cut inside."""
-    parts: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line.encode()) > limit:
-            cut = len(line.encode()[:limit].decode(errors="ignore"))
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(line[:cut])
-            line = line[cut:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate.encode()) > limit:
-            parts.append(current)
-            current = line
-        else:
-            current = candidate
-    if current.strip():
-        parts.append(current)
-    return parts
-
-
 def wechat_texts(replies: list[Reply]) -> list[str]:
     """Replies as the fewest WeChat text messages: choices numbered across replies, parts within the byte limit."""
     blocks: list[str] = []
@@ -68,7 +45,7 @@ def _pack_paragraphs(blocks: list[str], limit: int) -> list[str]:
     parts: list[str] = []
     current = ""
     for paragraph in paragraphs:
-        pieces = _split_bytes(paragraph, limit) if len(paragraph.encode()) > limit else [paragraph]
+        pieces = split_text(paragraph, limit, in_bytes=True)
         for piece in pieces:
             candidate = f"{current}\n\n{piece}" if current else piece
             if len(candidate.encode()) > limit:
