@@ -1,6 +1,7 @@
 """The composition root: builds the database, knowledge base, calendar, engine, channels and dispatcher once."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from datetime import timedelta
@@ -11,11 +12,12 @@ from bot.channels.base import ChannelAdapter
 from bot.channels.console import ConsoleChannel, LogChannel
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.db import create_engine, create_sessionmaker
+from bot.db import create_engine, create_sessionmaker, is_sqlite
 from bot.engine import Engine
 from bot.outbox import Dispatcher
 from bot.services import Services
 from bot.workdays import WorkCalendar
+from knowledge import text
 from knowledge.base import KnowledgeStore
 
 log = logging.getLogger(__name__)
@@ -36,7 +38,8 @@ class App:
             knowledge=KnowledgeStore(settings.knowledge_dir, settings.knowledge_cache()),
             calendar=WorkCalendar.from_file(workdays_file),
         )
-        self.engine = Engine(self.sessions, self.services)
+        # SQLite's single writer makes turns queue anyway: let each transaction take all the waiting ones
+        self.engine = Engine(self.sessions, self.services, group_commit=is_sqlite(settings.database_url))
         self.channels: dict[str, ChannelAdapter] = {
             "log": LogChannel(sys.stderr if echo_alerts else None),
             "console": ConsoleChannel(),
@@ -80,6 +83,10 @@ class App:
     async def close(self) -> None:
         """Release database connections."""
         await self.db.dispose()
+
+    async def warm_up(self) -> None:
+        """Load the word segmenter (about a second) before the first citizen's question would pay for it."""
+        await asyncio.to_thread(text.warm_up)
 
     async def reload_knowledge(self) -> bool:
         """Pick up edited knowledge-base files; a broken edit keeps the last good version."""

@@ -1,4 +1,4 @@
-"""Database engine and sessions: SQLite (WAL, foreign keys, busy timeout) or PostgreSQL via asyncpg."""
+"""Database engine and sessions: SQLite (WAL, foreign keys, asynchronous lock waits) or PostgreSQL via asyncpg."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,7 +7,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+from bot import sqlite_inline
+
+SQLITE_LOCK_WAIT_S = 30
 SQLITE_POOL_TIMEOUT_S = 30
 
 
@@ -27,22 +29,27 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if not is_sqlite(url):
         return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
     _ensure_sqlite_folder(url)
+    database = make_url(url).database or ":memory:"
+
+    async def connect() -> sqlite_inline.InlineConnection:
+        return await sqlite_inline.connect(database, SQLITE_LOCK_WAIT_S)
+
     # SQLite has one writer: a single pooled connection makes transactions queue on an asyncio wait (woken the
     # moment the previous one commits) instead of on SQLite's busy handler, which sleeps in steps of up to 100 ms
     engine = create_async_engine(
-        url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, pool_size=1, max_overflow=0, pool_timeout=SQLITE_POOL_TIMEOUT_S,
+        url, echo=echo, async_creator=connect, pool_size=1, max_overflow=0, pool_timeout=SQLITE_POOL_TIMEOUT_S,
     )
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:  # pragma: no cover - driver callback
         # pysqlite's own transaction handling defers BEGIN; we issue BEGIN IMMEDIATE ourselves so that
-        # two writers queue on the busy timeout instead of failing on a read-to-write upgrade.
+        # two writers queue on the (asynchronous) lock wait instead of failing on a read-to-write upgrade.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA busy_timeout=0")  # lock waits are asyncio sleeps in sqlite_inline, never a blocked loop
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 

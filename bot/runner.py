@@ -31,6 +31,7 @@ async def run(settings: Settings) -> int:
     await upgrade_async(settings.database_url)
     channels = configured_channels(settings)
     app = App(settings, echo_alerts=not channels)
+    await app.warm_up()
     await app.recover_orphans()
     routes: list = []
     starters = []

@@ -15,6 +15,8 @@ def insert_for(session: AsyncSession, table: Any):
 
 async def insert_ignore(session: AsyncSession, table: Any, values: dict[str, Any], conflict: list[str]) -> bool:
     """Insert a row unless one with the same `conflict` columns exists; True when inserted."""
-    statement = insert_for(session, table).values(**values).on_conflict_do_nothing(index_elements=conflict)
-    result = await session.execute(statement)
+    # the Core table, not the ORM entity, and the values as parameters, not in the statement: the compiled
+    # statement is then cached once per column set instead of rebuilt for every row
+    statement = insert_for(session, getattr(table, "__table__", table)).on_conflict_do_nothing(index_elements=conflict)
+    result = await session.execute(statement, values)
     return bool(result.rowcount)

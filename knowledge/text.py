@@ -46,6 +46,12 @@ def _jieba() -> jieba.Tokenizer:
     return _segmenter
 
 
+def warm_up() -> None:
+    """Load the segmenter's dictionary and the traditional→simplified table now, not in the first citizen's turn."""
+    _jieba()
+    zhconv.convert("測試", "zh-cn")
+
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff0-\uffff]")
 
 

@@ -187,3 +187,25 @@ async def test_two_processes_needing_a_token_at_once_fetch_it_once(wechat_settin
         tokens = await asyncio.gather(*(api.access_token() for api in apis))
     assert len(set(tokens)) == 1
     assert len(fake_api.token_fetches) == 1, "WeChat allows 2,000 fetches a day: processes share one token"
+
+
+LONG_QUESTIONS = (
+    "办健康证要带什么东西", "公共场所卫生许可证新办需要什么材料", "护士执业注册怎么办",
+    "出生医学证明怎么补办", "医师执业注册需要什么材料", "中医诊所备案怎么办",
+)
+
+
+async def test_each_long_answer_keeps_its_own_customer_service_slot_however_late_the_outbox_sends_it(desk, fake_api, clock):
+    wechat = desk.wechat()
+    await wechat.text(CITIZEN, "你好")
+    fake_api.fail_next("message/custom/send", -1, times=len(LONG_QUESTIONS))  # WeChat busy: every later part waits
+    for question in LONG_QUESTIONS:
+        answer = await wechat.text(CITIZEN, question)
+        assert "一次性告知" in answer.content
+        await desk.settle()
+    assert fake_api.custom_texts(CITIZEN) == []
+    clock.advance(minutes=2)  # past the outbox's retry delay: six parts now go out together, after all six questions
+    await desk.app.tick_outbox()
+    later_parts = fake_api.custom_texts(CITIZEN)
+    assert len(later_parts) == len(LONG_QUESTIONS), "a later part was refused for a quota its own question had opened"
+    assert [row.status for row in await _rows(desk.app, kind="reply")] == ["sent"] * len(LONG_QUESTIONS)

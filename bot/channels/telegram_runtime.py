@@ -15,7 +15,8 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.channels.base import DeliveryError
 from bot.channels.telegram import CHANNEL, to_inbound
-from bot.channels.telegram_sender import RateLimits, TelegramSender
+from bot.channels.telegram_http import AiohttpRequest
+from bot.channels.telegram_sender import IN_FLIGHT, RateLimits, TelegramSender
 from bot.channels.telegram_staff import StaffDesk, StaffTopics
 from bot.conversation_locks import ConversationLocks
 from bot.events import EVENTS
@@ -192,7 +193,8 @@ async def attach(app, routes: list[Any]) -> TelegramRuntime:
         .job_queue(None)
         .persistence(None)
         .concurrent_updates(CONCURRENT_UPDATES)
-        .connection_pool_size(64)
+        .request(AiohttpRequest(IN_FLIGHT))
+        .get_updates_request(AiohttpRequest(1))
     )
     if webhook:
         builder = builder.updater(None)

@@ -7,11 +7,13 @@ import hmac
 import logging
 import secrets
 import time
+from datetime import datetime
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import ElementTree as SafeElementTree
 from defusedxml.common import DefusedXmlException
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -20,11 +22,10 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.replies import TextReply
 
 from bot.channels.wechat_menu import choice_for_key
-from bot.channels.wechat_sender import wechat_texts
-from bot.db import is_sqlite
+from bot.channels.wechat_sender import WINDOW, WINDOW_QUOTA, wechat_texts
 from bot.messages import Attachment, Inbound, Reply, TurnResult
 from bot.metrics import TURN_SECONDS, TURNS
-from bot.models import OutboxMessage
+from bot.models import Citizen, OutboxMessage
 from bot.outbox import enqueue
 
 log = logging.getLogger(__name__)
@@ -32,8 +33,47 @@ log = logging.getLogger(__name__)
 CHANNEL = "wechat"
 MAX_BODY_BYTES = 64 * 1024  # WeChat's own messages are a few KB; anything bigger is not from WeChat
 SUCCESS = "success"  # WeChat's word for "no passive reply, don't retry"
-TURNS_IN_PARALLEL_ON_SERVER_DB = 8
 TURN_EVENTS = {"subscribe": "subscribe", "subscribe_scan": "subscribe", "unsubscribe": "unsubscribe", "click": "choice"}
+
+
+def part_key(inbound: Inbound, number: int) -> str:
+    """The outbox dedup key of one part of the answer to a WeChat message."""
+    return f"wechat:reply:{inbound.message_id}:{number}"
+
+
+class AnswerParts:
+    """Where the parts of one answer go: the first as the passive reply while WeChat still waits, the rest (or all,
+    once WeChat stopped waiting) by customer-service message, queued inside the turn's own transaction."""
+
+    def __init__(self, inbound: Inbound) -> None:
+        self.inbound = inbound
+        self.passive = False  # the turn committed to answering part 1 passively
+        self.late = False  # the request has answered `success`: every part goes by customer-service message
+        self.queued = 0
+
+    async def queue(self, session: AsyncSession, citizen: Citizen, replies: list[Reply], now: datetime) -> None:
+        """The engine's after-turn hook: queue the parts the passive reply will not carry.
+
+        They answer this very message, so they take their customer-service slots from its quota here, in the
+        turn that opened it, however long the outbox takes to send them.
+        """
+        texts = wechat_texts(replies)
+        first = 1 if self.late else 2
+        self.passive = not self.late
+        later = texts[first - 1 :]
+        citizen.window_sends = min(len(later), WINDOW_QUOTA)
+        await self.enqueue(session, later, first, now, reserved=citizen.window_sends)
+
+    async def enqueue(self, session: AsyncSession, texts: list[str], first: int, now: datetime, *, reserved: int = 0) -> None:
+        """Outbox rows for `texts`, numbered from `first` (durable, one per message and part); the first
+        `reserved` of them already hold a customer-service slot of the window that closes 48 hours from `now`."""
+        for index, text in enumerate(texts):
+            slot = {"window_slot_until": (now + WINDOW).isoformat()} if index < reserved else None
+            await enqueue(
+                session, kind="reply", dedup_key=part_key(self.inbound, first + index), channel=CHANNEL,
+                recipient=self.inbound.user_id, replies=[Reply(text)], due_at=now, now=now, extra=slot,
+            )
+        self.queued = len(texts)
 
 
 class _Refused(Exception):
@@ -100,9 +140,6 @@ class WeChatCallback:
                     self.cryptos.append((label, WeChatCrypto(self.token, key, settings.wechat_app_id)))
                 except (AssertionError, ValueError) as exc:
                     raise ValueError(f"CONSULT_WECHAT_{'PREVIOUS_' if label == 'previous' else ''}AES_KEY: not a 43-character EncodingAESKey") from exc
-        # SQLite takes one writer at a time and makes the others sleep-poll its lock: queueing our writers
-        # (turns, queued answers, dispatching them) here instead is far cheaper
-        self._db_slots = asyncio.Semaphore(1 if is_sqlite(settings.database_url) else TURNS_IN_PARALLEL_ON_SERVER_DB)
         self._background: set[asyncio.Task] = set()
         self._dispatch_wanted = False
         self._dispatcher: asyncio.Task | None = None
@@ -185,7 +222,8 @@ class WeChatCallback:
         if inbound is None or not inbound.user_id:
             return PlainTextResponse(SUCCESS)
         started = time.perf_counter()
-        result = await self._turn(inbound)
+        parts = AnswerParts(inbound)
+        result = await self._turn(inbound, parts)
         TURN_SECONDS.labels(CHANNEL).observe(time.perf_counter() - started)
         if result is None:
             TURNS.labels(CHANNEL, "late").inc()
@@ -194,54 +232,44 @@ class WeChatCallback:
         texts = wechat_texts(result.replies)
         if not texts or (result.duplicate and await self._answered_later(inbound)):
             return PlainTextResponse(SUCCESS)
-        if len(texts) > 1:
-            # WeChat takes one passive text of at most 2048 bytes; the rest follows at once by customer-service
-            # message, queued in the background so the passive reply does not wait behind other turns' writes
-            self._keep(self._queue(inbound, texts[1:], first_part=2))
+        if parts.queued:
+            self._dispatch_soon()
         reply = TextReply(message=message, content=texts[0]).render()
         if crypto is not None:
             reply = crypto.encrypt_message(reply, request.query_params.get("nonce") or secrets.token_hex(8), str(int(time.time())))
         return Response(reply, media_type="application/xml")
 
-    async def _turn(self, inbound: Inbound) -> TurnResult | None:
+    async def _turn(self, inbound: Inbound, parts: AnswerParts) -> TurnResult | None:
         """The turn's result if ready within the budget; otherwise None, and the answer is sent when it is ready."""
-        task = asyncio.create_task(self._handle(inbound))
+        task = asyncio.create_task(self.app.engine.handle(inbound, after_turn=parts.queue))
         if self.budget > 0:
             await asyncio.wait({task}, timeout=self.budget)
+        if not task.done() and parts.passive:
+            await task  # the turn is committing with its later parts queued for after this passive reply
         if task.done():
             return task.result()
         log.info("wechat: turn for %s over the %.1fs budget; answering `success` and sending later", inbound.message_id, self.budget)
-        self._keep(self._deliver_late(task, inbound))
+        parts.late = True
+        self._keep(self._deliver_late(task, inbound, parts))
         return None
 
-    async def _handle(self, inbound: Inbound) -> TurnResult:
-        async with self._db_slots:
-            return await self.app.engine.handle(inbound)
-
-    async def _deliver_late(self, task: asyncio.Task, inbound: Inbound) -> None:
+    async def _deliver_late(self, task: asyncio.Task, inbound: Inbound, parts: AnswerParts) -> None:
         result = await task
         if result.duplicate:
             return  # the first delivery of this message answers it
-        texts = wechat_texts(result.replies)
-        if texts:
-            await self._queue(inbound, texts, first_part=1)
+        if not parts.queued:  # no answer was queued with the turn (it failed): send the reply it ended with
+            texts = wechat_texts(result.replies)
+            if texts:
+                now = self.app.clock.now()
+                async with self.app.sessions() as session, session.begin():
+                    await parts.enqueue(session, texts, 1, now)
+        self._dispatch_soon()
 
     async def _answered_later(self, inbound: Inbound) -> bool:
         """True when the first delivery of this message answered `success` and queued the whole answer instead."""
         async with self.app.sessions() as session:
-            first = await session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedup_key == f"wechat:reply:{inbound.message_id}:1"))
+            first = await session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedup_key == part_key(inbound, 1)))
         return first is not None
-
-    async def _queue(self, inbound: Inbound, texts: list[str], *, first_part: int) -> None:
-        """Put answer parts in the outbox (durable, deduplicated per message and part) and dispatch them now."""
-        now = self.app.clock.now()
-        async with self._db_slots, self.app.sessions() as session, session.begin():
-            for number, text in enumerate(texts, first_part):
-                await enqueue(
-                    session, kind="reply", dedup_key=f"wechat:reply:{inbound.message_id}:{number}", channel=CHANNEL,
-                    recipient=inbound.user_id, replies=[Reply(text)], due_at=now, now=now,
-                )
-        self._dispatch_soon()
 
     def _dispatch_soon(self) -> None:
         """Run the outbox dispatcher now; calls while it runs make it go round once more instead of piling up."""
@@ -253,8 +281,7 @@ class WeChatCallback:
         while self._dispatch_wanted:
             self._dispatch_wanted = False
             try:
-                async with self._db_slots:
-                    await self.app.tick_outbox()
+                await self.app.tick_outbox()
             except Exception:
                 log.exception("wechat: dispatching queued answers failed; the scheduler will retry")
 

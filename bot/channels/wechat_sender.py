@@ -97,7 +97,7 @@ class WeChatSender:
         texts = wechat_texts(replies)
         if not texts:
             return
-        if await self._reserve(recipient, len(texts)):
+        if self._holds_slot(payload, len(texts)) or await self._reserve(recipient, len(texts)):
             sent = 0
             try:
                 for text in texts:
@@ -125,6 +125,11 @@ class WeChatSender:
         if exc.errcode is None or exc.errcode in (-1, 45009):  # network, WeChat busy, daily API limit: retry later
             return DeliveryError(f"WeChat API: {exc}", permanent=False)
         return DeliveryError(f"WeChat API: {exc}", permanent=True)
+
+    def _holds_slot(self, payload: dict[str, Any], count: int) -> bool:
+        """True for a row whose slot was taken when it was queued (a later part of an answer), window still open."""
+        until = payload.get("window_slot_until")
+        return count == 1 and until is not None and datetime.fromisoformat(until) > self.clock.now()
 
     async def _reserve(self, openid: str, count: int) -> bool:
         """Take `count` customer-service slots of the citizen's window, atomically across processes."""

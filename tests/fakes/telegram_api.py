@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import asyncio
+import email.policy
 import itertools
 import json
 import time
+from email.parser import BytesParser
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -28,6 +30,8 @@ class Call:
     method: str
     params: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+    files: dict[str, bytes] = field(default_factory=dict)
+    content_type: str = ""
 
 
 @dataclass
@@ -38,6 +42,20 @@ class Failure:
     description: str
     retry_after: int | None = None
     chat_id: int | None = None
+
+
+def _multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str, bytes]]:
+    """Form fields and uploaded files of a multipart/form-data body."""
+    message = BytesParser(policy=email.policy.HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+    fields: dict[str, str] = {}
+    files: dict[str, bytes] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if part.get_filename():
+            files[name] = part.get_payload(decode=True)
+        else:
+            fields[name] = part.get_payload(decode=True).decode()
+    return fields, files
 
 
 def _decode(params: dict[str, str]) -> dict[str, Any]:
@@ -219,13 +237,16 @@ class FakeBotAPI:
         method = request.path_params["method"]
         if request.path_params["token"] != self.token:
             return JSONResponse({"ok": False, "error_code": 401, "description": "Unauthorized"}, status_code=401)
-        if request.headers.get("content-type", "").startswith("application/json"):
+        content_type = request.headers.get("content-type", "")
+        files: dict[str, bytes] = {}
+        if content_type.startswith("application/json"):
             raw = await request.json()
+        elif content_type.startswith("multipart/form-data"):  # uploads
+            raw, files = _multipart(content_type, await request.body())
         else:
-            # PTB posts url-encoded forms (multipart only for uploads, which the bot never does)
             raw = dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
         params = _decode(raw)
-        call = Call(method, params)
+        call = Call(method, params, files=files, content_type=content_type.split(";")[0])
         self.calls.append(call)
         for listener in self.listeners:
             listener(call)
