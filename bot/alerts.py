@@ -11,6 +11,7 @@ from bot.masking import mask_text
 from bot.messages import Reply
 from bot.models import Case, Citizen, OutboxMessage, Staff
 from bot.outbox import Route
+from bot.texts import t
 from bot.upsert import insert_for
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,8 @@ LEVELS = {
     "outbox_unknown": ("消息发送状态未知", ("supervisor",)),
 }
 TYPE_NAMES = {"consultation": "咨询", "complaint": "投诉", "rectification": "整改"}
+# notes that never carry what a citizen or staff member wrote (the others may: survey comments, undelivered text)
+SYSTEM_NOTES = {"calendar_missing", "outbox_unknown"}
 
 
 async def staff_by_role(session: AsyncSession, role: str) -> list[Staff]:
@@ -34,7 +37,7 @@ async def staff_by_role(session: AsyncSession, role: str) -> list[Staff]:
     return list(await session.scalars(select(Staff).where(Staff.role == role, Staff.active.is_(True)).order_by(Staff.id)))
 
 
-def _card(case: Case, assignee: Staff | None, tz) -> str:
+def _card(case: Case, assignee: Staff | None, tz, *, with_summary: bool = True) -> str:
     due = case.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
     lines = [
         f"编号：{case.number}",
@@ -43,7 +46,7 @@ def _card(case: Case, assignee: Staff | None, tz) -> str:
         f"部门：{case.department or '未指定'}",
         f"答复期限：{due}",
     ]
-    if case.summary:
+    if case.summary and with_summary:
         lines.append(f"摘要：{mask_text(case.summary)[:200]}")
     return "\n".join(lines)
 
@@ -86,11 +89,16 @@ class AlertBatch:
         """Queue one alert per recipient of this level; returns how many rows were prepared."""
         title, roles = LEVELS[level]
         people = await self._people()
-        body = f"【{title}】"
+        body = withheld = f"【{title}】"
         if case is not None:
             body += "\n" + _card(case, people.get(case.assignee_id), tz)
+            withheld += "\n" + _card(case, people.get(case.assignee_id), tz, with_summary=False)
         if note:
             body += "\n" + mask_text(note)
+        if note and level in SYSTEM_NOTES:
+            withheld += "\n" + mask_text(note)
+        elif note or (case is not None and case.summary):
+            withheld += "\n" + t("staff_content_withheld", "zh")
         subject = key or (f"{case.id}:{case.due_at.date().isoformat()}" if case is not None else "global")
         recipients = await self._recipients(roles, case)
         targets = [f"staff:{s.id}" for s in recipients] or ["log"]
@@ -99,7 +107,10 @@ class AlertBatch:
         for target in targets:
             self.rows.append(dict(
                 kind="alert", dedup_key=f"alert:{level}:{subject}:{target}"[:191], channel="staff" if target != "log" else "log",
-                recipient=target, payload={"replies": [Reply(body).to_json()], "level": level, "case": case.number if case is not None else None},
+                recipient=target, payload={
+                    "replies": [Reply(body).to_json()], "level": level, "case": case.number if case is not None else None,
+                    "withheld": [Reply(withheld).to_json()],  # for channels the office keeps citizens' words off
+                },
                 case_id=case.id if case is not None else None, status="pending", attempts=0, due_at=now, created_at=now,
             ))
         return len(targets)

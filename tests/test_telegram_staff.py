@@ -64,6 +64,8 @@ async def test_complaint_with_photo_goes_through_its_topic_and_back(world, api):
     card_call = next(c for c in api.calls_of("sendMessage") if c.params.get("message_thread_id") == topic.thread_id)
     buttons = [b["callback_data"] for row in card_call.params["reply_markup"]["inline_keyboard"] for b in row]
     assert buttons == [f"st:take:{topic.case_id}", f"st:resolve:{topic.case_id}"]
+    [photo] = [c for c in api.calls_of("sendPhoto") if c.params.get("message_thread_id") == topic.thread_id]
+    assert photo.params["chat_id"] == STAFF_CHAT and photo.params["photo"] == "evidence-photo-1", "staff see the evidence itself"
 
     # the supervisor's alert arrives as a direct message with a button opening the topic
     alert = await api.wait_for(lambda: [c for c in api.calls_of("sendMessage") if c.params["chat_id"] == SUPERVISOR])
@@ -192,6 +194,16 @@ async def test_join_notices_in_the_staff_group_are_ignored_and_a_redelivered_sta
     assert api.texts_to(ALICE).count("【投诉专员】马上为您处理") == 1
 
 
+async def test_a_photo_sent_during_a_handoff_appears_in_its_topic(world, api):
+    await world.say(api.message(ALICE, "转人工"))
+    topic = await _topic(world)
+    await world.say(api.photo(ALICE, "rash-photo-7", caption="皮疹照片"))
+    await world.app.tick_outbox()
+    photos = [c.params["photo"] for c in api.calls_of("sendPhoto") if c.params.get("message_thread_id") == topic.thread_id]
+    assert photos == ["rash-photo-7"]
+    assert any("皮疹照片" in text for text in api.texts_to(STAFF_CHAT, topic.thread_id))
+
+
 async def test_withheld_mode_keeps_what_citizens_write_out_of_the_staff_group(settings_factory, clock, api):
     settings = telegram_settings(settings_factory, api, telegram_staff_content="withheld")
     running = await TelegramWorld.start(settings, clock, api)
@@ -208,3 +220,49 @@ async def test_withheld_mode_keeps_what_citizens_write_out_of_the_staff_group(se
         assert history == ["转人工"], "the case record itself keeps what was said"
     finally:
         await running.close()
+
+
+async def test_withheld_mode_keeps_what_citizens_write_out_of_supervisor_alerts_too(settings_factory, clock, api):
+    settings = telegram_settings(settings_factory, api, telegram_staff_content="withheld")
+    running = await TelegramWorld.start(settings, clock, api)
+    try:
+        await running.add_staff("王主任", "supervisor", SUPERVISOR)
+        confirmation = await file_complaint_with_photo(running, api)
+        await running.app.tick_outbox()
+        [alert] = [text for text in api.texts_to(SUPERVISOR) if "新投诉" in text]
+        number = confirmation.split("TS-", 1)[1][:13]
+        assert f"TS-{number}" in alert and "答复期限" in alert
+        assert "卫生" not in alert and "垃圾" not in alert and "cases reveal" in alert
+        assert api.calls_of("sendPhoto") == [], "nor does the evidence photo go to Telegram's staff group"
+    finally:
+        await running.close()
+
+
+async def test_deliveries_racing_to_create_one_case_topic_make_exactly_one(world, api, settings_factory, clock, database_url):
+    from telegram import Bot
+
+    from bot.app import App
+    from bot.channels.telegram_http import AiohttpRequest
+    from bot.channels.telegram_sender import TelegramSender
+    from bot.messages import Reply
+    from tests.fakes.telegram_api import TOKEN
+
+    await world.app.engine.handle(Inbound(channel="console", user_id="walk-in", text="转人工"))  # queued, not yet sent
+    api.latency["createForumTopic"] = 0.2  # both deliveries are past "no topic yet" before either is answered
+    row = await world.one(select(OutboxMessage).where(OutboxMessage.kind == "staff_topic"))
+    senders = [world.runtime.sender, world.runtime.sender]
+    other = None
+    if database_url.startswith("postgresql"):  # a second bot process on the same database
+        other = App(telegram_settings(settings_factory, api), clock)
+        bot = Bot(TOKEN, base_url=api.base_url, request=AiohttpRequest(2))
+        await bot.initialize()
+        senders[1] = TelegramSender(bot, other.sessions, staff_chat_id=STAFF_CHAT, clock=clock)
+    try:
+        replies = [Reply.from_json(r) for r in row.payload["replies"]]
+        await asyncio.gather(*(sender.send(row.recipient, replies, kind="staff_topic", payload=row.payload) for sender in senders))
+    finally:
+        if other is not None:
+            await senders[1].bot.shutdown()
+            await other.close()
+    assert len(api.calls_of("createForumTopic")) == 1
+    assert len(await world.all(select(StaffTopic))) == 1

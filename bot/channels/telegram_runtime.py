@@ -204,7 +204,10 @@ async def attach(app, routes: list[Any]) -> TelegramRuntime:
         group_per_minute=settings.telegram_rate_group_per_minute,
         overall_per_second=settings.telegram_rate_overall_per_second,
     )
-    sender = TelegramSender(application.bot, app.sessions, staff_chat_id=settings.telegram_staff_chat_id, limits=limits, clock=app.clock)
+    sender = TelegramSender(
+        application.bot, app.sessions, staff_chat_id=settings.telegram_staff_chat_id, limits=limits, clock=app.clock,
+        withhold_content=settings.telegram_staff_content == "withheld",
+    )
     runtime = TelegramRuntime(app, application, sender, webhook=webhook)
     application.add_handler(TypeHandler(Update, runtime.on_update))
     if settings.telegram_staff_chat_id:

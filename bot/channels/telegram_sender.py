@@ -10,12 +10,13 @@ import logging
 import time
 import warnings
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
@@ -23,6 +24,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, Ne
 
 from bot.channels.base import DeliveryError
 from bot.channels.telegram import Rendered, render
+from bot.conversation_locks import ConversationLocks
 from bot.messages import Reply
 from bot.models import Case, OutboxMessage
 from bot.models_telegram import StaffTopic
@@ -35,6 +37,7 @@ T = TypeVar("T")
 MAX_ATTEMPTS = 5
 BACKOFF_SECONDS = (0.5, 1.0, 2.0, 4.0, 8.0)
 MAX_RETRY_AFTER_SECONDS = 300
+TOPIC_LOCK_NAMESPACE = 7301  # pg_advisory_xact_lock's first key: "creating a staff topic"
 # Bot API calls in flight at once. Telegram's 30 messages/s need only a few connections, and httpcore's pool
 # bookkeeping grows with the square of its size (it dominated the CPU under load with 64 connections).
 IN_FLIGHT = 8
@@ -148,6 +151,7 @@ class TelegramSender:
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         clock=None,
+        withhold_content: bool = False,
     ) -> None:
         self.bot = bot
         self.sessions = sessions
@@ -156,6 +160,8 @@ class TelegramSender:
         self.sleep = sleep
         self.clock = clock
         self._in_flight = asyncio.Semaphore(IN_FLIGHT)
+        self.withhold_content = withhold_content  # CONSULT_TELEGRAM_STAFF_CONTENT=withheld
+        self._topic_locks = ConversationLocks()
 
     async def call(self, chat_id: int | None, action: Callable[[], Awaitable[T]], *, limited: bool = True) -> T:
         """Run one Bot API call for `chat_id` within the rate limits, retrying what is worth retrying."""
@@ -210,6 +216,12 @@ class TelegramSender:
             await self.send_rendered(chat_id, message, thread_id=thread_id)
         return len(messages)
 
+    async def _send_files(self, topic: StaffTopic, files: list[list[str]] | None) -> None:
+        """A citizen's photos and documents into the case topic, by the file ids Telegram gave the bot."""
+        for kind, file_id in files or []:
+            send = self.bot.send_photo if kind == "photo" else self.bot.send_document
+            await self.call(topic.chat_id, lambda send=send, file_id=file_id: send(topic.chat_id, file_id, message_thread_id=topic.thread_id))
+
     async def answer_callback(self, query_id: str, text: str | None = None) -> None:
         """Answer a callback query so the button stops spinning; a failure is logged, never raised."""
         try:
@@ -227,16 +239,29 @@ class TelegramSender:
             return await session.scalar(select(StaffTopic).where(StaffTopic.case_id == case_id))
 
     async def _create_topic(self, chat_id: int, payload: dict[str, Any]) -> StaffTopic:
-        existing = await self.topic_of(payload["case_id"])
-        if existing is not None:
-            return existing
-        topic = await self.call(chat_id, lambda: self.bot.create_forum_topic(chat_id=chat_id, name=payload["topic_name"][:128]))
-        now = self.clock.now()
-        async with self.sessions() as session, session.begin():
-            values = dict(case_id=payload["case_id"], chat_id=chat_id, thread_id=topic.message_thread_id, created_at=now)
-            await insert_ignore(session, StaffTopic, values, ["case_id"])
-        log.info("telegram: staff topic %s created for case %s", topic.message_thread_id, payload.get("case"))
-        return await self.topic_of(payload["case_id"])
+        # the topic row and an alert wanting its button may both get here: one creates, the other finds it
+        async with self._topic_locks.hold(("topic", str(payload["case_id"]))), self._topic_lock_across_processes(payload["case_id"]):
+            existing = await self.topic_of(payload["case_id"])
+            if existing is not None:
+                return existing
+            topic = await self.call(chat_id, lambda: self.bot.create_forum_topic(chat_id=chat_id, name=payload["topic_name"][:128]))
+            now = self.clock.now()
+            async with self.sessions() as session, session.begin():
+                values = dict(case_id=payload["case_id"], chat_id=chat_id, thread_id=topic.message_thread_id, created_at=now)
+                await insert_ignore(session, StaffTopic, values, ["case_id"])
+            log.info("telegram: staff topic %s created for case %s", topic.message_thread_id, payload.get("case"))
+            return await self.topic_of(payload["case_id"])
+
+    @asynccontextmanager
+    async def _topic_lock_across_processes(self, case_id: int) -> AsyncIterator[None]:
+        """On PostgreSQL, a transaction-scoped advisory lock per case; SQLite serves one bot process."""
+        async with self.sessions() as session:
+            if session.get_bind().dialect.name != "postgresql":
+                yield
+                return
+            async with session.begin():
+                await session.execute(text("SELECT pg_advisory_xact_lock(:namespace, :case_id)"), {"namespace": TOPIC_LOCK_NAMESPACE, "case_id": case_id})
+                yield
 
     async def _topic_for_alert(self, number: str) -> StaffTopic | None:
         """The case's topic; one still queued is created now so the alert's button can open it."""
@@ -260,14 +285,18 @@ class TelegramSender:
         if kind == "staff_topic":
             topic = await self._create_topic(chat_id, payload)
             await self.send_replies(chat_id, replies, thread_id=topic.thread_id, markup=_buttons(payload.get("buttons")))
+            await self._send_files(topic, payload.get("files"))
             return
         if kind == "staff_mirror":
             topic = await self.topic_of(payload.get("case_id"))
             if topic is None:
                 raise DeliveryError(f"staff topic of case {payload.get('case')} not created yet", permanent=False)
             await self.send_replies(topic.chat_id, replies, thread_id=topic.thread_id)
+            await self._send_files(topic, payload.get("files"))
             return
         markup = None
+        if kind == "alert" and self.withhold_content and payload.get("withheld"):
+            replies = [Reply.from_json(r) for r in payload["withheld"]]
         if kind == "alert" and payload.get("case"):
             topic = await self._topic_for_alert(payload["case"])
             if topic is not None:

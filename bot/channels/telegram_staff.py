@@ -46,6 +46,9 @@ ACTION_LINES = {
 }
 
 
+FORWARDABLE_KINDS = ("photo", "document")
+
+
 def _st(key: str, **values: object) -> str:
     return t(key, STAFF_LANG, **values)
 
@@ -67,6 +70,13 @@ async def topic_card(session: AsyncSession, services: Services, case: Case) -> s
     lines.append(f"来源渠道：{case.channel or '-'}")
     lines.append(_st("staff_topic_help"))
     return "\n".join(lines)
+
+
+def _forwardable(services: Services, files: list[tuple[str, str]]) -> list[list[str]]:
+    """Telegram photos and documents the topic can show by file id (the bot's own files; none in withheld mode)."""
+    if services.settings.telegram_staff_content == "withheld":
+        return []
+    return [[kind, ref] for kind, ref in files if kind in FORWARDABLE_KINDS]
 
 
 class StaffTopics:
@@ -92,10 +102,12 @@ class StaffTopics:
             return
         card = await topic_card(session, services, case)
         buttons = [[[_st("staff_button_take"), f"st:take:{case.id}"], [_st("staff_button_resolve"), f"st:resolve:{case.id}"]]]
+        evidence = await session.execute(select(Attachment.channel, Attachment.kind, Attachment.ref).where(Attachment.case_id == case.id).order_by(Attachment.id))
+        files = _forwardable(services, [(kind, ref) for channel, kind, ref in evidence if channel == "telegram"])
         await enqueue(
             session, kind="staff_topic", dedup_key=topic_key(case.id), channel="telegram", recipient=str(self.chat_id),
             replies=[Reply(card)], due_at=now, now=now, case_id=case.id,
-            extra={"case_id": case.id, "case": case.number, "topic_name": case.number, "buttons": buttons},
+            extra={"case_id": case.id, "case": case.number, "topic_name": case.number, "buttons": buttons, "files": files},
         )
 
     async def _has_topic(self, session: AsyncSession, case: Case) -> bool:
@@ -103,13 +115,13 @@ class StaffTopics:
             return True
         return await session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedup_key == topic_key(case.id))) is not None
 
-    async def _mirror(self, session: AsyncSession, case: Case, text: str, now: datetime) -> None:
+    async def _mirror(self, session: AsyncSession, case: Case, text: str, now: datetime, files: list[list[str]] | None = None) -> None:
         if not await self._has_topic(session, case):
             return
         await enqueue(
             session, kind="staff_mirror", dedup_key=f"tg-mirror:{case.id}:{uuid.uuid4().hex}", channel="telegram",
             recipient=str(self.chat_id), replies=[Reply(text)], due_at=now, now=now, case_id=case.id,
-            extra={"case_id": case.id, "case": case.number},
+            extra={"case_id": case.id, "case": case.number, "files": files or []},
         )
 
     async def citizen_message(self, *, session: AsyncSession, services: Services, case: Case, citizen, text: str, attachments, now: datetime) -> None:
@@ -119,7 +131,8 @@ class StaffTopics:
             body = _st("staff_content_withheld")
         if attachments:
             body += "\n" + _st("staff_mirror_files", count=len(attachments))
-        await self._mirror(session, case, _st("staff_mirror_citizen", text=body), now)
+        files = _forwardable(services, [(a.kind, a.ref) for a in attachments] if citizen.channel == "telegram" else [])
+        await self._mirror(session, case, _st("staff_mirror_citizen", text=body), now, files)
 
     async def case_action(self, *, session: AsyncSession, services: Services, case: Case, staff: Staff, action: str, text: str, now: datetime) -> None:
         """Staff actions taken elsewhere (CLI, WeChat) are shown in the topic."""

@@ -87,6 +87,7 @@ class FakeBotAPI:
         self._task: asyncio.Task | None = None
         self.port = 0
         self.listeners: list[Any] = []  # callables told of every recorded call (benchmarks)
+        self.latency: dict[str, float] = {}  # seconds a method takes to answer, as Telegram over a real network
 
     # ---- lifecycle -------------------------------------------------------------------------
     async def start(self) -> "FakeBotAPI":
@@ -250,6 +251,8 @@ class FakeBotAPI:
         self.calls.append(call)
         for listener in self.listeners:
             listener(call)
+        if self.latency.get(method):
+            await asyncio.sleep(self.latency[method])
         queued = self.failures.get(method, [])
         failure = next((f for f in queued if f.chat_id is None or f.chat_id == params.get("chat_id")), None)
         if failure is not None:
