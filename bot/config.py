@@ -29,6 +29,24 @@ def parse_window(value: str) -> tuple[time, time] | None:
     return time(h1, m1), time(h2, m2)
 
 
+TEMPLATE_ROLES = ("headline", "case", "time", "body")
+
+
+def parse_template_fields(value: str) -> dict[str, tuple[str, int | None]]:
+    """`role=field[:chars],…` → {role: (template field, character limit or None)}; the body must have a field."""
+    fields: dict[str, tuple[str, int | None]] = {}
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        role, _, target = item.partition("=")
+        name, _, limit = target.strip().partition(":")
+        role, name = role.strip(), name.strip()
+        if role not in TEMPLATE_ROLES or not name or (limit and not (limit.isdigit() and int(limit) > 0)):
+            raise ValueError(f"{item!r} is not role=field[:chars] with role one of {', '.join(TEMPLATE_ROLES)}")
+        fields[role] = (name, int(limit) if limit else None)
+    if "body" not in fields:
+        raise ValueError("the message itself needs a field: add body=FIELD")
+    return fields
+
+
 class Settings(BaseSettings):
     """Every operator-facing setting; names are CONSULT_* in the environment."""
 
@@ -69,6 +87,9 @@ class Settings(BaseSettings):
     wechat_template_case_update: str | None = None
     wechat_template_alert: str | None = None
     wechat_template_survey: str | None = None
+    # which template field carries what; WeChat stopped displaying `remark` in 2023 and newer templates have no
+    # `first`, so an office with such a template maps e.g. "case=character_string1,time=time2,body=thing3:20"
+    wechat_template_fields: str = "headline=first,case=keyword1,time=keyword2,body=remark"
 
     survey_delay_seconds: int = 86400
     quiet_hours: str = "21:00-08:00"
@@ -94,6 +115,17 @@ class Settings(BaseSettings):
     def _window(cls, value: str) -> str:
         parse_window(value)
         return value
+
+    @field_validator("wechat_template_fields")
+    @classmethod
+    def _template_fields(cls, value: str) -> str:
+        parse_template_fields(value)
+        return value
+
+    @cached_property
+    def template_fields(self) -> dict[str, tuple[str, int | None]]:
+        """The WeChat template layout: role → (field name, character limit)."""
+        return parse_template_fields(self.wechat_template_fields)
 
     @field_validator("digest_time")
     @classmethod

@@ -81,6 +81,31 @@ async def test_outside_the_48_hour_window_the_configured_template_is_used(wechat
         assert "整改完毕" in template["data"]["remark"]["value"]
 
 
+async def test_a_current_style_template_gets_the_fields_the_office_mapped(wechat_settings, clock, fake_api):
+    settings = wechat_settings(
+        wechat_template_case_update="TPL-NEW-STYLE", wechat_template_fields="case=character_string1, time=time2, body=thing3:20",
+    )
+    async with open_desk(settings, clock, fake_api) as desk:
+        number, handler = await _taken_case(desk)
+        clock.advance(hours=49)
+        await _staff_reply(desk.app, number, handler, "您反映的候诊区卫生问题已经整改完毕，感谢您的监督。")
+        [template] = fake_api.templates(CITIZEN)
+        assert set(template["data"]) == {"character_string1", "time2", "thing3"}, "no first/remark: WeChat no longer shows them"
+        assert template["data"]["character_string1"]["value"] == number
+        body = template["data"]["thing3"]["value"]
+        assert len(body) == 20 and body.endswith("…")
+
+
+def test_a_template_layout_without_a_body_field_is_refused_at_start(settings_factory):
+    import pytest
+    from pydantic import ValidationError
+
+    for layout, problem in (("case=keyword1", "body=FIELD"), ("body=thing3:abc", "role=field[:chars]"), ("message=thing3", "role=field[:chars]")):
+        with pytest.raises(ValidationError) as refused:
+            settings_factory(wechat_template_fields=layout)
+        assert "wechat_template_fields" in str(refused.value) and problem in str(refused.value)
+
+
 async def test_outside_the_window_without_a_template_it_is_recorded_unreachable_and_staff_are_told(wechat_settings, clock, fake_api):
     async with open_desk(wechat_settings(), clock, fake_api) as desk:
         supervisor = await add_staff(desk.app, "张主任", role="supervisor", wechat_openid=SUPERVISOR)

@@ -22,6 +22,7 @@ WINDOW = timedelta(hours=48)
 WINDOW_QUOTA = 5
 TEXT_LIMIT_BYTES = 2048  # WeChat's limit for one text message, passive or customer-service, in UTF-8 bytes
 TEMPLATE_FIELD_CHARS = 180
+HEADLINE_CHARS = 40
 UNREACHABLE = "unreachable: outside the 48-hour window and no template configured"
 # WeChat says the window is closed or the quota is spent although our records thought otherwise
 WINDOW_CLOSED_CODES = frozenset({45015, 45047})
@@ -58,16 +59,23 @@ def _pack_paragraphs(blocks: list[str], limit: int) -> list[str]:
     return parts
 
 
-def _template_data(text: str, payload: dict[str, Any], now: datetime, tz) -> dict[str, dict[str, str]]:
-    """The generic template layout: first (headline), keyword1 (case number), keyword2 (time), remark (the message)."""
-    headline = text.split("\n", 1)[0].strip()
-    body = text if len(text) <= TEMPLATE_FIELD_CHARS else text[: TEMPLATE_FIELD_CHARS - 1] + "…"
-    return {
-        "first": {"value": headline[:40]},
-        "keyword1": {"value": str(payload.get("case") or "-")},
-        "keyword2": {"value": now.astimezone(tz).strftime("%Y-%m-%d %H:%M")},
-        "remark": {"value": body},
+def _template_data(text: str, payload: dict[str, Any], now: datetime, tz, fields: dict[str, tuple[str, int | None]]) -> dict[str, dict[str, str]]:
+    """The message in the office's template layout (CONSULT_WECHAT_TEMPLATE_FIELDS), each value cut to its field's limit."""
+    values = {
+        "headline": (text.split("\n", 1)[0].strip(), HEADLINE_CHARS),
+        "case": (str(payload.get("case") or "-"), None),
+        "time": (now.astimezone(tz).strftime("%Y-%m-%d %H:%M"), None),
+        "body": (text, TEMPLATE_FIELD_CHARS),
     }
+    data = {}
+    for role, (field_name, limit) in fields.items():
+        value, default_limit = values[role]
+        data[field_name] = {"value": _cut(value, limit or default_limit)}
+    return data
+
+
+def _cut(value: str, limit: int | None) -> str:
+    return value if limit is None or len(value) <= limit else value[: limit - 1] + "…"
 
 
 class WeChatSender:
@@ -112,7 +120,7 @@ class WeChatSender:
         template_id = self.template_for(kind)
         if not template_id:
             raise DeliveryError(UNREACHABLE, permanent=True)
-        data = _template_data("\n\n".join(texts), payload, self.clock.now(), self.settings.tz)
+        data = _template_data("\n\n".join(texts), payload, self.clock.now(), self.settings.tz, self.settings.template_fields)
         try:
             await self.api.send_template(recipient, template_id, data)
         except WeChatAPIError as exc:
