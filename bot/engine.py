@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import language
-from bot.conversation_locks import ConversationLocks
+from bot.keyed_locks import KeyedLocks
 from bot.group_commit import GroupCommit, Waiting
 from bot.messages import Inbound, Reply, TurnResult
 from bot.models import Citizen, ConversationMessage, InboundReceipt
@@ -99,7 +99,7 @@ class Engine:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], services: Services, *, group_commit: bool = False) -> None:
         self.sessions = sessions
         self.services = services
-        self.locks = ConversationLocks()
+        self.locks = KeyedLocks()
         self.batches = GroupCommit(self._run_batch, BATCH_LIMIT) if group_commit else None
 
     async def handle(self, inbound: Inbound, *, after_turn: AfterTurn | None = None) -> TurnResult:

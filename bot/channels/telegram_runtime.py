@@ -18,7 +18,7 @@ from bot.channels.telegram import CHANNEL, to_inbound
 from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.telegram_sender import IN_FLIGHT, RateLimits, TelegramSender
 from bot.channels.telegram_staff import StaffDesk, StaffTopics
-from bot.conversation_locks import ConversationLocks
+from bot.keyed_locks import KeyedLocks
 from bot.events import EVENTS
 from bot.messages import Reply
 from bot.outbox import enqueue
@@ -90,7 +90,7 @@ class TelegramRuntime:
         self.kick = OutboxKick(app)
         staff_chat = app.settings.telegram_staff_chat_id
         self.handled = 0
-        self.chats = ConversationLocks()
+        self.chats = KeyedLocks()
         self.desk = StaffDesk(app, sender, staff_chat, self.kick) if staff_chat else None
         for event in EVENTS:
             app.services.events.subscribe(event, _note_queued)

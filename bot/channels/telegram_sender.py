@@ -24,7 +24,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, Ne
 
 from bot.channels.base import DeliveryError
 from bot.channels.telegram import Rendered, render
-from bot.conversation_locks import ConversationLocks
+from bot.keyed_locks import KeyedLocks
 from bot.messages import Reply
 from bot.models import Case, OutboxMessage
 from bot.models_telegram import StaffTopic
@@ -161,7 +161,7 @@ class TelegramSender:
         self.clock = clock
         self._in_flight = asyncio.Semaphore(IN_FLIGHT)
         self.withhold_content = withhold_content  # CONSULT_TELEGRAM_STAFF_CONTENT=withheld
-        self._topic_locks = ConversationLocks()
+        self._topic_locks = KeyedLocks()
 
     async def call(self, chat_id: int | None, action: Callable[[], Awaitable[T]], *, limited: bool = True) -> T:
         """Run one Bot API call for `chat_id` within the rate limits, retrying what is worth retrying."""

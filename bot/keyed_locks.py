@@ -1,4 +1,4 @@
-"""One turn at a time per conversation inside this process (the database row lock covers other processes)."""
+"""Per-key asyncio locks: one turn at a time per conversation, one creator per staff topic, inside this process."""
 from __future__ import annotations
 
 import asyncio
@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 
-class ConversationLocks:
+class KeyedLocks:
     """Per-key asyncio locks that disappear when nobody holds or waits for them."""
 
     def __init__(self) -> None:
@@ -14,7 +14,7 @@ class ConversationLocks:
 
     @asynccontextmanager
     async def hold(self, key: tuple[str, str]) -> AsyncIterator[None]:
-        """Hold the lock of one conversation for the duration of the block."""
+        """Hold the lock of `key` for the duration of the block."""
         lock, users = self._locks.get(key, (asyncio.Lock(), 0))
         self._locks[key] = (lock, users + 1)
         try:
