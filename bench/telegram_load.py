@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 import psutil  # noqa: E402
 
+from bot.channels.telegram_sender import RateLimits  # noqa: E402
 from tests.fakes.telegram_api import TOKEN, Call, FakeBotAPI  # noqa: E402
 
 CITIZENS = 200
@@ -36,7 +37,7 @@ QUESTIONS = (
     "理发店卫生许可证", "出生证明需要什么材料",
 )
 BENCH_LIMITS = dict(CONSULT_TELEGRAM_RATE_OVERALL_PER_SECOND="100000", CONSULT_TELEGRAM_RATE_PER_CHAT_SECONDS="1.0")
-PER_CHAT_BURST = 3  # bot.channels.telegram_sender.RateLimits.per_chat_burst
+PER_CHAT_BURST = RateLimits().per_chat_burst
 # the per-chat pacing lets a chat's burst refill completely between phases, so no phase inherits the last one's
 REFILL_SECONDS = float(BENCH_LIMITS["CONSULT_TELEGRAM_RATE_PER_CHAT_SECONDS"]) * PER_CHAT_BURST + 0.1
 # with a full burst, a chat's 5 answers need (5 - burst) pacing intervals: the fastest phase 1 Telegram's limits allow

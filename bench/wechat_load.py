@@ -258,7 +258,9 @@ def _outbox_counts(database_url: str) -> dict[str, int]:
     """Outbox rows of the bot's database by status (read with sqlite3, beside the running bot)."""
     import sqlite3
 
-    with sqlite3.connect(database_url.split("///", 1)[1], timeout=30) as db:
+    from sqlalchemy.engine import make_url
+
+    with sqlite3.connect(make_url(database_url).database, timeout=30) as db:
         return dict(db.execute("SELECT status, count(*) FROM outbox GROUP BY status").fetchall())
 
 

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 
 from tests.conftest import local
-from tests.fakes.wechat_server import numbered_choice
 from tests.survey_helpers import add_staff, resolve
-from tests.wechat_desk import CASE_NUMBER, desk, fake_api, open_desk, wechat_settings  # noqa: F401
+from tests.wechat_desk import CASE_NUMBER, desk, fake_api, file_complaint, open_desk, wechat_settings  # noqa: F401
 
 ALICE = 7001
 CITIZEN = "o-citizen"
@@ -29,18 +28,9 @@ async def test_telegram_survey_has_five_buttons_and_a_tap_rates_once(world, api)
     assert len(api.calls_of("answerCallbackQuery")) == 2, "every tap is answered"
 
 
-async def _wechat_complaint(wechat) -> str:
-    await wechat.text(CITIZEN, "我要投诉")
-    await wechat.text(CITIZEN, "窗口工作人员态度很差，让我等了两个小时")
-    await wechat.text(CITIZEN, "跳过")
-    summary = await wechat.text(CITIZEN, "跳过")
-    filed = await wechat.text(CITIZEN, numbered_choice(summary.content, "确认提交"))
-    return CASE_NUMBER.search(filed.content).group(0)
-
-
 async def test_wechat_survey_is_numbered_and_a_typed_number_rates(desk):
     wechat = desk.wechat("safe")
-    number = await _wechat_complaint(wechat)
+    number = await file_complaint(wechat, CITIZEN)
     await add_staff(desk.app, "李明")
     await resolve(desk.app, number, "李明")
     desk.app.clock.advance(days=1)
@@ -53,7 +43,7 @@ async def test_wechat_survey_is_numbered_and_a_typed_number_rates(desk):
 
 async def test_wechat_survey_after_the_window_closed_uses_the_survey_template(wechat_settings, clock, fake_api):  # noqa: F811
     async with open_desk(wechat_settings(wechat_template_survey="TPL-SURVEY"), clock, fake_api) as running:
-        number = await _wechat_complaint(running.wechat("safe"))
+        number = await file_complaint(running.wechat("safe"), CITIZEN)
         await add_staff(running.app, "李明")
         clock.set(local(2026, 12, 7, 10, 0))
         await resolve(running.app, number, "李明")

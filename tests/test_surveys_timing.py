@@ -9,13 +9,18 @@ from tests.fakes.recording import RecordingChannel
 from tests.survey_helpers import add_staff, file_complaint, resolve, survey_messages
 
 
-async def test_resolved_at_half_past_eight_pm_with_one_hour_delay_is_sent_at_eight_next_morning(settings_factory, clock):
-    clock.set(local(2026, 12, 1, 20, 0))
-    app = App(settings_factory(survey_delay_seconds=3600), clock)
+async def _console_app(settings_factory, clock, **overrides):
+    app = App(settings_factory(**overrides), clock)
     console = RecordingChannel("console")
     app.add_channel(console)
+    await add_staff(app, "李明")
+    return app, console
+
+
+async def test_resolved_at_half_past_eight_pm_with_one_hour_delay_is_sent_at_eight_next_morning(settings_factory, clock):
+    clock.set(local(2026, 12, 1, 20, 0))
+    app, console = await _console_app(settings_factory, clock, survey_delay_seconds=3600)
     try:
-        await add_staff(app, "李明")
         alice = Citizen(app)
         await alice.say("我要投诉")
         number = await file_complaint(alice)
@@ -36,11 +41,8 @@ async def test_resolved_at_half_past_eight_pm_with_one_hour_delay_is_sent_at_eig
 
 async def test_no_quiet_hours_means_exactly_the_delay(settings_factory, clock):
     clock.set(local(2026, 12, 1, 20, 30))
-    app = App(settings_factory(survey_delay_seconds=3600, quiet_hours=""), clock)
-    console = RecordingChannel("console")
-    app.add_channel(console)
+    app, console = await _console_app(settings_factory, clock, survey_delay_seconds=3600, quiet_hours="")
     try:
-        await add_staff(app, "李明")
         alice = Citizen(app)
         await alice.say("我要投诉")
         number = await file_complaint(alice)

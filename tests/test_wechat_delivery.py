@@ -10,30 +10,20 @@ from sqlalchemy import select
 from bot import casework
 from bot.channels.wechat_api import WeChatAPI
 from bot.models import Citizen, KeyValue, OutboxMessage
-from tests.fakes.wechat_server import numbered_choice
 from tests.helpers import add_staff
 from tests.wechat_desk import (  # noqa: F401
     APP_ID,
-    CASE_NUMBER,
     SECRET,
     TOKEN,
     desk,
     fake_api,
+    file_complaint,
     open_desk,
     wechat_settings,
 )
 
 CITIZEN = "o-citizen"
 SUPERVISOR = "o-supervisor"
-
-
-async def _file_complaint(wechat, openid: str = CITIZEN) -> str:
-    await wechat.text(openid, "我要投诉")
-    await wechat.text(openid, "窗口工作人员态度很差，让我等了两个小时")
-    await wechat.text(openid, "跳过")
-    summary = await wechat.text(openid, "跳过")
-    filed = await wechat.text(openid, numbered_choice(summary.content, "确认提交"))
-    return CASE_NUMBER.search(filed.content).group(0)
 
 
 async def _staff_reply(app, number: str, staff, text: str) -> None:
@@ -45,7 +35,7 @@ async def _staff_reply(app, number: str, staff, text: str) -> None:
 
 async def _taken_case(desk):
     """A complaint filed on WeChat and taken by a member of staff."""
-    number = await _file_complaint(desk.wechat("safe"))
+    number = await file_complaint(desk.wechat("safe"), CITIZEN)
     handler = await add_staff(desk.app, "王芳")
     async with desk.app.sessions() as session, session.begin():
         await casework.take(session, desk.app.services, number, handler, desk.app.clock.now())
@@ -156,7 +146,7 @@ async def test_supervisor_alert_outside_the_window_uses_the_alert_template(wecha
     settings = wechat_settings(wechat_template_alert="TPL-ALERT")
     async with open_desk(settings, clock, fake_api) as desk:
         await add_staff(desk.app, "张主任", role="supervisor", wechat_openid=SUPERVISOR)
-        number = await _file_complaint(desk.wechat())
+        number = await file_complaint(desk.wechat(), CITIZEN)
         await desk.app.tick_outbox()
         [template] = fake_api.templates(SUPERVISOR)
         assert template["template_id"] == "TPL-ALERT"

@@ -11,7 +11,7 @@ from bot.app import App
 from bot.channels.wechat_runtime import attach
 from bot.web import create_web_app
 from tests.fakes.wechat_api import FakeWeChatAPI
-from tests.fakes.wechat_server import WeChatServer
+from tests.fakes.wechat_server import WeChatServer, numbered_choice
 
 TOKEN = "spamtest"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
@@ -36,6 +36,16 @@ class Desk:
     async def settle(self) -> None:
         """Wait until late answers and their customer-service messages have gone out."""
         await self.runtime.callback.drain()
+
+
+async def file_complaint(wechat: WeChatServer, openid: str) -> str:
+    """A WeChat citizen files a complaint (window and phone skipped) and confirms it; returns its case number."""
+    await wechat.text(openid, "我要投诉")
+    await wechat.text(openid, "窗口工作人员态度很差，让我等了两个小时")
+    await wechat.text(openid, "跳过")
+    summary = await wechat.text(openid, "跳过")
+    filed = await wechat.text(openid, numbered_choice(summary.content, "确认提交"))
+    return CASE_NUMBER.search(filed.content).group(0)
 
 
 @pytest.fixture
