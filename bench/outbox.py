@@ -93,9 +93,9 @@ async def _bulk(url: str, *, pending: int = 0, due: int = 0) -> None:
     """Insert `pending` future survey rows, and `due` resolved cases with surveys due now."""
     from sqlalchemy import insert
 
-    from bot.db import create_engine
-    from bot.models import Case, OutboxMessage
-    from bot.models_surveys import Survey
+    from bot.storage.database import create_engine
+    from bot.storage.models import Case, OutboxMessage
+    from bot.storage.survey_models import Survey
 
     engine = create_engine(url)
     now = datetime.now(timezone.utc)
@@ -170,7 +170,7 @@ async def _pg_admin(admin_url: str, sql: str) -> None:
 
 def bench_backend(name: str, empty_url: str, loaded_url: str) -> dict:
     """All figures for one backend, on two freshly migrated databases (one stays empty)."""
-    from bot.migrate import upgrade
+    from bot.storage.migrate import upgrade
 
     upgrade(empty_url)
     upgrade(loaded_url)

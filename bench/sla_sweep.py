@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT))
 from bot import sla  # noqa: E402
 from bot.app import App  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.migrate import upgrade_async  # noqa: E402
-from bot.models import Case, OutboxMessage, Staff  # noqa: E402
+from bot.storage.migrate import upgrade_async  # noqa: E402
+from bot.storage.models import Case, OutboxMessage, Staff  # noqa: E402
 
 NOW = datetime(2026, 12, 9, 2, 0, tzinfo=timezone.utc)  # Wed 10:00 in Shanghai
 

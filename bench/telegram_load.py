@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 import psutil  # noqa: E402
 
-from bot.channels.telegram_sender import RateLimits  # noqa: E402
+from bot.channels.telegram.sender import RateLimits  # noqa: E402
 from tests.fakes.telegram_api import TOKEN, Call, FakeBotAPI  # noqa: E402
 
 CITIZENS = 200
@@ -51,9 +51,9 @@ async def run_our_bot(base_url: str, database: str) -> None:
     import logging
 
     from bot.app import App
-    from bot.channels.telegram_runtime import attach
+    from bot.channels.telegram.runtime import attach
     from bot.config import Settings
-    from bot.migrate import upgrade_async
+    from bot.storage.migrate import upgrade_async
 
     logging.basicConfig(level=logging.ERROR)
     url = f"sqlite+aiosqlite:///{database}"
@@ -74,8 +74,8 @@ async def run_engine_only(database: str) -> None:
 
     from bot.app import App
     from bot.config import Settings
-    from bot.messages import Inbound
-    from bot.migrate import upgrade_async
+    from bot.core.messages import Inbound
+    from bot.storage.migrate import upgrade_async
 
     logging.basicConfig(level=logging.ERROR)
     url = f"sqlite+aiosqlite:///{database}"

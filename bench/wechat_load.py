@@ -78,7 +78,7 @@ async def _serve_bot(port: int, database_url: str, api_base: str) -> None:
     import uvicorn
 
     from bot.app import App
-    from bot.channels.wechat_runtime import attach
+    from bot.channels.wechat.runtime import attach
     from bot.config import Settings
     from bot.web import create_web_app
 
@@ -200,7 +200,7 @@ async def _engine_only(messages: int, concurrency: int, database_url: str) -> di
     """The same questions straight into the dialog engine, no HTTP and no WeChat: the ceiling the callback works under."""
     from bot.app import App
     from bot.config import Settings
-    from bot.messages import Inbound
+    from bot.core.messages import Inbound
 
     app = App(Settings(_env_file=None, database_url=database_url))
     latencies: list[float] = []
@@ -347,10 +347,10 @@ if __name__ == "__main__":
     if args.serve:
         serve(args.serve, args.port, args.database_url, args.api_base)
     else:
-        from bot.migrate import upgrade
+        from bot.storage.migrate import upgrade
 
         workdir = Path(tempfile.mkdtemp(prefix="wechat-bench-"))
-        urls = [f"sqlite+aiosqlite:///{workdir / name}" for name in ("bot.db", "engine.db")]
+        urls = [f"sqlite+aiosqlite:///{workdir / name}" for name in ("bot.storage.database", "engine.db")]
         for url in urls:
             upgrade(url)
         raise SystemExit(asyncio.run(main(args.messages, args.concurrency, *urls)))

@@ -31,7 +31,7 @@ def _logging(level: str = "INFO") -> None:
 
 def cmd_ask(args) -> int:
     """One question (or one a line from stdin) through intent detection and knowledge search."""
-    from bot.ask import analyse
+    from bot.cli.ask import analyse
     from knowledge.base import KnowledgeStore
 
     settings = _settings(knowledge_dir=args.knowledge)
@@ -66,7 +66,7 @@ def cmd_kb_check(args) -> int:
 
 def cmd_db_upgrade(args) -> int:
     """Apply migrations."""
-    from bot.migrate import upgrade
+    from bot.storage.migrate import upgrade
 
     settings = _settings()
     upgrade(settings.database_url)
@@ -76,7 +76,7 @@ def cmd_db_upgrade(args) -> int:
 
 def cmd_calendar_due(args) -> int:
     """Print the N-th working day strictly after START."""
-    from bot.workdays import UnknownYearError, WorkCalendar, WorkdaysFileError
+    from bot.core.workdays import UnknownYearError, WorkCalendar, WorkdaysFileError
 
     settings = _settings()
     try:
@@ -98,7 +98,7 @@ def cmd_calendar_due(args) -> int:
 
 async def _with_app(coro_factory, *, echo_alerts: bool = False):
     from bot.app import App
-    from bot.migrate import upgrade_async
+    from bot.storage.migrate import upgrade_async
 
     settings = _settings()
     await upgrade_async(settings.database_url)
@@ -133,8 +133,8 @@ def cmd_run(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `python -m bot` and `consult-desk`."""
-    from bot import outbox_cli, report_cli, staff_cli, survey_cli
-    from bot.channels import wechat_menu
+    from bot.cli import outbox as outbox_cli, report as report_cli, staff as staff_cli, surveys as survey_cli
+    from bot.channels.wechat import menu as wechat_menu
 
     parser = argparse.ArgumentParser(prog="consult-desk", description="Consult Desk (咨询台) — online consultation window bot")
     sub = parser.add_subparsers(dest="command", required=True)

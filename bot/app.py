@@ -6,17 +6,18 @@ import logging
 import sys
 from datetime import timedelta
 
-from bot import alerts, privacy, sla
-from bot import surveys
-from bot.channels.base import ChannelAdapter
+from bot.office import alerts, privacy, sla
+from bot.office import surveys
+from bot.delivery.channel import ChannelAdapter
 from bot.channels.console import ConsoleChannel, LogChannel
-from bot.clock import Clock, SystemClock
+from bot.core.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.db import create_engine, create_sessionmaker, is_sqlite
-from bot.engine import Engine
-from bot.outbox import Dispatcher
-from bot.services import Services
-from bot.workdays import WorkCalendar
+from bot.storage.database import create_engine, create_sessionmaker, is_sqlite
+from bot.core.engine import Engine
+from bot.delivery.outbox import Dispatcher
+from bot.core.services import Services
+from bot.core.workdays import WorkCalendar
+from handlers.router import route
 from knowledge import text
 from knowledge.base import KnowledgeStore
 
@@ -39,7 +40,7 @@ class App:
             calendar=WorkCalendar.from_file(workdays_file),
         )
         # SQLite's single writer makes turns queue anyway: let each transaction take all the waiting ones
-        self.engine = Engine(self.sessions, self.services, group_commit=is_sqlite(settings.database_url))
+        self.engine = Engine(self.sessions, self.services, route, group_commit=is_sqlite(settings.database_url))
         self.channels: dict[str, ChannelAdapter] = {
             "log": LogChannel(sys.stderr if echo_alerts else None),
             "console": ConsoleChannel(),

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from bot.masking import mask_text
+from bot.core.masking import mask_text
 
 
 class MaskingFilter(logging.Filter):

@@ -9,7 +9,7 @@ import uvicorn
 
 from bot.app import App
 from bot.config import Settings
-from bot.migrate import upgrade_async
+from bot.storage.migrate import upgrade_async
 from bot.scheduler import create_scheduler
 from bot.web import create_web_app
 
@@ -36,7 +36,7 @@ async def run(settings: Settings) -> int:
     routes: list = []
     starters = []
     for name in channels:
-        module = importlib.import_module(f"bot.channels.{name}_runtime")
+        module = importlib.import_module(f"bot.channels.{name}.runtime")
         starter = await module.attach(app, routes)
         starters.append(starter)
     scheduler = create_scheduler(app)

@@ -5,7 +5,7 @@ import logging
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot import digest, surveys
+from bot.office import digest, surveys
 
 log = logging.getLogger(__name__)
 

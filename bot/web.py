@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.metrics import REGISTRY
+from bot.core.metrics import REGISTRY
 
 
 def create_web_app(app, extra_routes: list[Route] | None = None) -> Starlette:

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import re
 
-from bot.cases import open_case
-from bot.masking import mask_phone, parse_mobile
-from bot.messages import Attachment, Reply
-from bot.turn import Turn
+from bot.office.cases import open_case
+from bot.core.masking import mask_phone, parse_mobile
+from bot.core.messages import Attachment, Reply
+from bot.core.turn import Turn
 from handlers.words import is_cancel, is_skip, is_yes
 from knowledge.text import normalize
 

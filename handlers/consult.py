@@ -1,8 +1,8 @@
 """Procedure questions: the one-time notification for a confident match, choices for a vague one, never a guess."""
 from __future__ import annotations
 
-from bot.messages import Choice, Reply
-from bot.turn import Turn
+from bot.core.messages import Choice, Reply
+from bot.core.turn import Turn
 from knowledge.format import format_procedure
 from knowledge.model import Procedure
 

@@ -1,17 +1,11 @@
 """Greetings, goodbyes and the main menu (三有: 来有迎声，问有答声，走有送声)."""
 from __future__ import annotations
 
-from bot.messages import Reply
+from bot.core.messages import Reply
 from handlers.consult import procedure_choice
-from bot.turn import Turn
+from bot.core.turn import Turn
 
 GUIDE_PROCEDURES = ("health-certificate", "public-place-hygiene-license", "medical-institution-license", "birth-certificate", "office-hours-location", "complaint-hotline")
-
-
-def office(turn: Turn) -> str:
-    """The office's name in the citizen's language."""
-    settings = turn.services.settings
-    return settings.office_name_en if turn.lang == "en" else settings.office_name
 
 
 def menu(turn: Turn) -> Reply:
@@ -27,7 +21,7 @@ def menu(turn: Turn) -> Reply:
 
 async def greet(turn: Turn) -> list[Reply]:
     """Answer a greeting with a greeting and the menu."""
-    return [turn.reply("greeting", office=office(turn)), menu(turn)]
+    return [turn.reply("greeting", office=turn.office_name()), menu(turn)]
 
 
 async def goodbye(turn: Turn) -> list[Reply]:

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.cases import add_citizen_message, open_case
-from bot.messages import Reply
-from bot.models import Case
-from bot.turn import Turn
-from bot.workdays import next_opening
+from bot.office.cases import add_citizen_message, open_case
+from bot.core.messages import Reply
+from bot.storage.models import Case
+from bot.core.turn import Turn
+from bot.core.workdays import next_opening
 
 LIVE_STATUSES = ("new", "assigned", "in_progress", "waiting")
 

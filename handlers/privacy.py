@@ -1,9 +1,9 @@
 """Deleting one's data on request (删除我的数据 / delete my data): confirm, then forget."""
 from __future__ import annotations
 
-from bot.messages import Reply
-from bot.privacy import forget_citizen
-from bot.turn import Turn
+from bot.core.messages import Reply
+from bot.office.privacy import forget_citizen
+from bot.core.turn import Turn
 from handlers.words import is_yes
 
 

@@ -1,10 +1,10 @@
 """Case status: the citizen's own open cases, or one case by number only if it is theirs."""
 from __future__ import annotations
 
-from bot.cases import citizen_cases, find_for_citizen
-from bot.messages import Reply
-from bot.models import Case
-from bot.turn import Turn
+from bot.office.cases import citizen_cases, find_for_citizen
+from bot.core.messages import Reply
+from bot.storage.models import Case
+from bot.core.turn import Turn
 from knowledge.intents import Intent
 
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import logging
 
-from bot import surveys
-from bot.messages import Reply
-from bot.models_surveys import Survey
-from bot.turn import Turn
+from bot.office import surveys
+from bot.core.messages import Reply
+from bot.storage.survey_models import Survey
+from bot.core.turn import Turn
 from handlers.words import is_skip
 from knowledge.intents import detect
 from knowledge.text import normalize

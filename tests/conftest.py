@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import App
 from bot.config import Settings
-from bot.messages import Inbound
-from bot.migrate import upgrade
+from bot.core.messages import Inbound
+from bot.storage.migrate import upgrade
 from tests.fakes.clock import FakeClock
 from tests.fakes.recording import RecordingChannel
 from tests.telegram_fixtures import api, world  # noqa: F401  (shared Telegram fixtures)

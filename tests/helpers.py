@@ -1,7 +1,7 @@
 """Small builders shared by the case tests: staff rows and a filed complaint."""
 from __future__ import annotations
 
-from bot.models import Staff
+from bot.storage.models import Staff
 from tests.conftest import Citizen
 
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot import casework
-from bot.cases import find
-from bot.models import Case, Staff
-from bot.models_surveys import Survey
+from bot.office import casework
+from bot.office.cases import find
+from bot.storage.models import Case, Staff
+from bot.storage.survey_models import Survey
 from tests.conftest import Citizen
 
 

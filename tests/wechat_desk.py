@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from bot.app import App
-from bot.channels.wechat_runtime import attach
+from bot.channels.wechat.runtime import attach
 from bot.web import create_web_app
 from tests.fakes.wechat_api import FakeWeChatAPI
 from tests.fakes.wechat_server import WeChatServer, numbered_choice

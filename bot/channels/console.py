@@ -7,7 +7,7 @@ import sys
 from typing import Any, TextIO
 
 from bot.channels.render import as_plain_text
-from bot.messages import Inbound, Reply
+from bot.core.messages import Inbound, Reply
 
 log = logging.getLogger(__name__)
 

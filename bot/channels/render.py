@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import html
 
-from bot.messages import Reply
+from bot.core.messages import Reply
 from knowledge.text import has_cjk
 
 NUMBERED_HINT = {"zh": "（回复数字选择）", "en": "(reply with a number)"}

@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.channels.base import DeliveryError
-from bot.messages import Reply
+from bot.delivery.channel import DeliveryError
+from bot.core.messages import Reply
 
 
 @dataclass

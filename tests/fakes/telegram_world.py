@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.app import App
-from bot.channels.telegram_runtime import TelegramRuntime, attach
-from bot.models import Staff
+from bot.channels.telegram.runtime import TelegramRuntime, attach
+from bot.storage.models import Staff
 from tests.fakes.telegram_api import TOKEN, FakeBotAPI
 
 STAFF_CHAT = -1001234567890

@@ -1,0 +1,155 @@
+"""The WeChat API client: wechatpy's synchronous client in worker threads, with the access token cached in the database."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import requests
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from wechatpy import WeChatClient
+from wechatpy.exceptions import WeChatClientException
+
+from bot.core.clock import Clock
+from bot.config import Settings
+from bot.storage.models import KeyValue
+from bot.storage.upsert import insert_ignore
+
+log = logging.getLogger(__name__)
+
+TOKEN_KEY = "wechat:access_token"
+# refresh a while before WeChat's own expiry so no call ever goes out with a token about to die
+REFRESH_MARGIN = timedelta(minutes=5)
+TOKEN_REJECTED = frozenset({40001, 40014, 42001})
+
+
+class WeChatAPIError(Exception):
+    """A WeChat API call that failed: `errcode` from WeChat, or None for network trouble and timeouts."""
+
+    def __init__(self, errcode: int | None, errmsg: str) -> None:
+        super().__init__(f"{errcode}: {errmsg}" if errcode is not None else errmsg)
+        self.errcode = errcode
+        self.errmsg = errmsg
+
+
+class _NoSelfFetch(WeChatClient):
+    """wechatpy's client, forbidden to fetch tokens itself (its token URL ignores API_BASE_URL)."""
+
+    def fetch_access_token(self):  # pragma: no cover - only reached if wechatpy changes its retry logic
+        raise WeChatAPIError(None, "token fetch must go through WeChatAPI.access_token")
+
+
+class WeChatAPI:
+    """Customer-service, template and menu calls with a database-cached access token shared by all processes."""
+
+    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+        if not (settings.wechat_app_id and settings.wechat_app_secret):
+            raise ValueError("CONSULT_WECHAT_APP_ID and CONSULT_WECHAT_APP_SECRET are needed for the WeChat API")
+        self.app_id = settings.wechat_app_id
+        self.secret = settings.wechat_app_secret
+        self.base_url = settings.wechat_api_base_url if settings.wechat_api_base_url.endswith("/") else settings.wechat_api_base_url + "/"
+        self.timeout = settings.wechat_api_timeout_seconds
+        self.sessions = sessions
+        self.clock = clock
+        self._refreshing = asyncio.Lock()
+        self._per_thread = threading.local()
+        self._known: tuple[str, datetime] | None = None  # this process's copy of the database token and its expiry
+
+    async def access_token(self, *, rejected: str | None = None) -> str:
+        """A valid access token from the database cache; fetched once when missing, near expiry or `rejected`."""
+        if self._known is not None:
+            token, expires_at = self._known
+            if token != rejected and expires_at - REFRESH_MARGIN > self.clock.now():
+                return token
+        cached = await self._cached(rejected)
+        if cached is not None:
+            return cached
+        async with self._refreshing:
+            async with self.sessions() as session, session.begin():
+                await insert_ignore(session, KeyValue, {"key": TOKEN_KEY, "value": "", "expires_at": None}, ["key"])
+                row = (await session.scalars(select(KeyValue).where(KeyValue.key == TOKEN_KEY).with_for_update())).one()
+                if not self._usable(row, rejected):  # else another process refreshed it while we waited for the lock
+                    token, expires_in = await self._fetch_token()
+                    row.value = token
+                    row.expires_at = self.clock.now() + timedelta(seconds=expires_in)
+                    log.info("wechat: access token fetched, valid for %ds", expires_in)
+                self._known = (row.value, row.expires_at)
+                return row.value
+
+    async def _cached(self, rejected: str | None) -> str | None:
+        async with self.sessions() as session:
+            row = await session.get(KeyValue, TOKEN_KEY)
+            if row is None or not self._usable(row, rejected):
+                return None
+            self._known = (row.value, row.expires_at)
+            return row.value
+
+    def _usable(self, row: KeyValue, rejected: str | None) -> bool:
+        fresh = row.expires_at is not None and row.expires_at - REFRESH_MARGIN > self.clock.now()
+        return bool(row.value) and fresh and row.value != rejected
+
+    async def _fetch_token(self) -> tuple[str, int]:
+        params = {"grant_type": "client_credential", "appid": self.app_id, "secret": self.secret}
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout) as client:
+                response = await client.get(f"{self.base_url}token", params=params)
+            data = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise WeChatAPIError(None, f"token endpoint unreachable: {type(exc).__name__}: {exc}") from exc
+        if "access_token" not in data:
+            raise WeChatAPIError(data.get("errcode"), f"token refused: {data.get('errmsg', data)}")
+        return data["access_token"], int(data.get("expires_in", 7200))
+
+    async def call(self, operation: Callable[[WeChatClient], Any]) -> Any:
+        """Run `operation(client)` in a worker thread; on a rejected token refresh it once and try again."""
+        token = await self.access_token()
+        try:
+            return await self._in_thread(operation, token)
+        except WeChatAPIError as exc:
+            if exc.errcode not in TOKEN_REJECTED:
+                raise
+            log.info("wechat: access token rejected (%s); refreshing once", exc.errcode)
+        token = await self.access_token(rejected=token)
+        return await self._in_thread(operation, token)
+
+    async def _in_thread(self, operation: Callable[[WeChatClient], Any], token: str) -> Any:
+        def run() -> Any:
+            # a fresh client per call (the token differs), but one HTTP session per worker thread keeps connections alive
+            client = _NoSelfFetch(self.app_id, self.secret, access_token=token, timeout=self.timeout, auto_retry=False)
+            client.API_BASE_URL = self.base_url
+            client._http.close()
+            client._http = self._thread_http()
+            try:
+                return operation(client)
+            except WeChatClientException as exc:
+                raise WeChatAPIError(exc.errcode, str(exc.errmsg or exc)) from None
+            except Exception as exc:  # requests' network errors, bad JSON: all "try again later"
+                raise WeChatAPIError(None, f"{type(exc).__name__}: {exc}") from None
+
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(run), self.timeout + 1)
+        except TimeoutError:
+            raise WeChatAPIError(None, f"no answer from the WeChat API within {self.timeout + 1:.0f}s") from None
+
+    def _thread_http(self) -> requests.Session:
+        session = getattr(self._per_thread, "http", None)
+        if session is None:
+            session = self._per_thread.http = requests.Session()
+        return session
+
+    async def send_text(self, openid: str, text: str) -> None:
+        """A customer-service text message (message/custom/send)."""
+        await self.call(lambda client: client.message.send_text(openid, text))
+
+    async def send_template(self, openid: str, template_id: str, data: dict[str, dict[str, str]]) -> None:
+        """A template message (message/template/send)."""
+        await self.call(lambda client: client.message.send_template(openid, template_id, data))
+
+    async def create_menu(self, menu: dict[str, Any]) -> None:
+        """Install the custom menu (menu/create)."""
+        await self.call(lambda client: client.menu.create(menu))

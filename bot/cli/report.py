@@ -1,0 +1,108 @@
+"""`python -m bot report [--from DATE] [--to DATE] [--json] [--csv FILE]`: service-quality figures for supervisors."""
+from __future__ import annotations
+
+import csv
+import json
+import sys
+import unicodedata
+from datetime import date, timedelta
+from typing import Any
+
+from bot.office import report
+from bot.delivery.outbox import unknown_count
+
+DEFAULT_DAYS = 30
+LABELS = (
+    ("opened", "受理 opened"),
+    ("resolved", "办结 resolved"),
+    ("on_time_rate", "按时办结率 on-time"),
+    ("median_first_response_hours", "首次响应中位数(工作小时) first response"),
+    ("median_resolution_hours", "办结时长中位数(工作小时) resolution"),
+    ("response_rate", "回访响应率 survey response"),
+    ("satisfaction_rate", "满意率 satisfaction"),
+    ("bad_reviews", "差评 bad reviews"),
+    ("rectification_on_time_rate", "差评整改按时率 rectification on-time"),
+    ("callback_rate", "差评回访率 call-back (须100%)"),
+    ("appeals_upheld", "申诉成立(不计入) appeals upheld"),
+)
+
+
+def _pad(label: str, width: int = 44) -> str:
+    """Pad to a terminal width, counting a Chinese character as two columns."""
+    shown = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in label)
+    return label + " " * max(1, width - shown)
+
+
+def _value(figures: dict[str, Any], key: str) -> str:
+    value = figures[key]
+    if value is None:
+        return "-"
+    if key.endswith("_rate"):
+        return f"{value * 100:.1f}%"
+    return str(value)
+
+
+def as_text(data: dict[str, Any], unknown: int) -> str:
+    """The report as aligned text: overall, then each department and staff member."""
+    lines = [f"服务质量报告 Service report {data['from']} – {data['to']} (as of {data['as_of']})", ""]
+    sections = [("总体 Overall", {"": data["overall"]}), ("科室 Departments", data["departments"]), ("工作人员 Staff", data["staff"])]
+    for title, groups in sections:
+        lines.append(f"== {title} ==")
+        for name, figures in groups.items():
+            if name:
+                lines.append(f"-- {name}")
+            for key, label in LABELS:
+                lines.append(f"  {_pad(label)}{_value(figures, key)}")
+            escalations = figures["escalations"]
+            lines.append(f"  {_pad('升级 escalations (提醒/催办/督办)')}{escalations['reminder']}/{escalations['overdue']}/{escalations['supervise']}")
+        lines.append("")
+    if unknown:
+        lines.append(f"!! {unknown} 条消息发送状态未知，请核实：python -m bot outbox unknown")
+    return "\n".join(lines)
+
+
+def _parse_day(value: str | None, name: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise SystemExit(f"report: {name}: not an ISO date (YYYY-MM-DD): {value!r}") from None
+
+
+async def _report(app, args) -> int:
+    now = app.clock.now()
+    end = _parse_day(args.to, "--to") or now.astimezone(app.settings.tz).date()
+    start = _parse_day(args.from_, "--from") or end - timedelta(days=DEFAULT_DAYS - 1)
+    if start > end:
+        print("report: --from is after --to", file=sys.stderr)
+        return 2
+    async with app.sessions() as session:
+        if args.csv:
+            rows = await report.case_rows(session, app.services, start, end, now)
+        else:
+            data = await report.build(session, app.services, start, end, now)
+            unknown = await unknown_count(session)
+    if args.csv:
+        fields = list(rows[0]) if rows else ["number"]
+        with open(args.csv, "w", newline="", encoding="utf-8-sig") as handle:
+            writer = csv.DictWriter(handle, fieldnames=fields)
+            writer.writeheader()
+            writer.writerows(rows)
+        print(f"wrote {len(rows)} case(s) to {args.csv}")
+        return 0
+    if args.json:
+        print(json.dumps({**data, "outbox_unknown": unknown}, ensure_ascii=False, indent=2))
+    else:
+        print(as_text(data, unknown))
+    return 0
+
+
+def register(sub, command) -> None:
+    """Add `report` to the main parser."""
+    parser = sub.add_parser("report", help="service-quality figures for a period (overall, per department, per staff)")
+    parser.add_argument("--from", dest="from_", metavar="DATE", help=f"first day (default: {DEFAULT_DAYS} days back)")
+    parser.add_argument("--to", metavar="DATE", help="last day, inclusive (default: today)")
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--csv", metavar="FILE", help="write one row per case opened in the period instead")
+    parser.set_defaults(func=command(_report))

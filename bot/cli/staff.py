@@ -1,0 +1,148 @@
+"""Operator and staff commands: `staff add|list`, `cases list|show` and the staff actions on a case."""
+from __future__ import annotations
+
+import json
+import sys
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from bot.office import casework
+from bot.cli.output import case_record, case_table
+from bot.storage.models import Case, Staff
+
+ROLES = ("staff", "supervisor", "leader")
+STATUSES = ("new", "assigned", "in_progress", "waiting", "resolved", "closed")
+
+
+async def _staff_add(app, args) -> int:
+    async with app.sessions() as session:
+        try:
+            async with session.begin():
+                session.add(Staff(
+                    name=args.name, role=args.role, department=args.department, title=args.title,
+                    telegram_id=args.telegram_id, wechat_openid=args.wechat_openid, active=True, created_at=app.clock.now(),
+                ))
+        except IntegrityError:
+            print("staff add: a staff member with that name, Telegram id or WeChat openid exists already", file=sys.stderr)
+            return 1
+    print(f"registered {args.name} as {args.role}" + (f" ({args.department})" if args.department else ""))
+    return 0
+
+
+async def _staff_list(app, args) -> int:
+    async with app.sessions() as session:
+        for staff in await session.scalars(select(Staff).order_by(Staff.id)):
+            reach = ", ".join(x for x in (staff.telegram_id and f"telegram {staff.telegram_id}", staff.wechat_openid and "wechat") if x) or "log only"
+            print(f"{staff.name}\t{staff.role}\t{staff.department or '-'}\t{reach}\t{'active' if staff.active else 'inactive'}")
+    return 0
+
+
+async def _cases_list(app, args) -> int:
+    async with app.sessions() as session:
+        query = select(Case).order_by(Case.created_at.desc(), Case.id.desc()).limit(args.limit)
+        if args.status:
+            query = query.where(Case.status == args.status)
+        records = [await case_record(session, c, app.settings.tz) for c in await session.scalars(query)]
+    print(json.dumps(records, ensure_ascii=False, indent=2) if args.json else case_table(records))
+    return 0
+
+
+async def _cases_show(app, args) -> int:
+    async with app.sessions() as session:
+        case = await session.scalar(select(Case).where(Case.number == args.number.strip().upper()))
+        if case is None:
+            print(f"cases show: no case {args.number}", file=sys.stderr)
+            return 1
+        record = await case_record(session, case, app.settings.tz, history=True)
+    if args.json:
+        print(json.dumps(record, ensure_ascii=False, indent=2))
+    else:
+        for key, value in record.items():
+            if key != "history":
+                print(f"{key}: {value if value is not None else '-'}")
+        print("history:")
+        for event in record["history"]:
+            print(f"  {event['at']}  {event['actor']}  {event['action']}  {event['detail']}")
+    return 0
+
+
+async def _staff_action(app, args) -> int:
+    now = app.clock.now()
+    services = app.services
+    try:
+        async with app.sessions() as session, session.begin():
+            staff = await casework.require_staff(session, name=args.as_name)
+            action = args.action
+            if action == "take":
+                case = await casework.take(session, services, args.number, staff, now)
+            elif action == "reply":
+                case = await casework.reply(session, services, args.number, staff, args.text, now)
+            elif action == "note":
+                case = await casework.note(session, services, args.number, staff, args.text, now)
+            elif action == "transfer":
+                case = await casework.transfer(session, services, args.number, staff, args.target, args.reason, now)
+            elif action == "wait":
+                case = await casework.wait_for_citizen(session, services, args.number, staff, args.text, now)
+            elif action == "resume":
+                case = await casework.resume_case(session, services, args.number, staff, now)
+            elif action == "resolve":
+                case = await casework.resolve(session, services, args.number, staff, args.text, now)
+            elif action == "reopen":
+                case = await casework.reopen(session, services, args.number, staff, args.text, now)
+            elif action == "close":
+                case = await casework.close(session, args.number, casework.actor_name(staff), now, args.text)
+            else:  # reveal
+                print(json.dumps(await casework.reveal(session, args.number, staff, now), ensure_ascii=False, indent=2))
+                return 0
+    except casework.CaseActionError as exc:
+        print(f"cases {args.action}: {exc}", file=sys.stderr)
+        return 1
+    await app.tick_outbox()
+    print(f"{case.number}: {case.status}")
+    return 0
+
+
+def register(sub, command) -> None:
+    """Add the staff and cases subcommands to the main parser."""
+
+    staff = sub.add_parser("staff", help="staff registry").add_subparsers(dest="staff_command", required=True)
+    add = staff.add_parser("add", help="register a staff member")
+    add.add_argument("--name", required=True)
+    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--telegram-id", type=int)
+    add.add_argument("--wechat-openid")
+    add.add_argument("--department")
+    add.add_argument("--title", help="how replies are signed to citizens, e.g. 窗口工作人员")
+    add.set_defaults(func=command(_staff_add))
+    staff.add_parser("list", help="list staff").set_defaults(func=command(_staff_list))
+
+    cases = sub.add_parser("cases", help="tracked cases").add_subparsers(dest="cases_command", required=True)
+    listing = cases.add_parser("list", help="list cases (personal data masked)")
+    listing.add_argument("--status", choices=STATUSES)
+    listing.add_argument("--limit", type=int, default=200)
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=command(_cases_list))
+    show = cases.add_parser("show", help="show one case with its history (personal data masked)")
+    show.add_argument("number")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=command(_cases_show))
+
+    def action(name: str, help_text: str, *fields: str) -> None:
+        parser = cases.add_parser(name, help=help_text)
+        parser.add_argument("number")
+        for field in fields:
+            parser.add_argument(field)
+        parser.add_argument("--as", dest="as_name", required=True, metavar="STAFF_NAME")
+        parser.set_defaults(func=command(_staff_action), action=name, text="")
+
+    action("take", "take a case (first taker becomes owner of record)")
+    action("reply", "reply to the citizen", "text")
+    action("note", "add an internal note", "text")
+    action("transfer", "transfer to a staff member or department", "target", "reason")
+    action("wait", "ask the citizen for more and pause the clock", "text")
+    action("resume", "restart a paused case's clock")
+    action("resolve", "resolve with a summary", "text")
+    action("reopen", "reopen a resolved case", "text")
+    action("close", "close a resolved case")
+    action("reveal", "show the case's personal data (audited)")

@@ -1,0 +1,79 @@
+"""The daily digest for supervisors: yesterday's figures and today's backlog, queued once per date through the outbox."""
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.office import report
+from bot.office.alerts import staff_by_role
+from bot.core.messages import Reply
+from bot.storage.models import Case, KeyValue
+from bot.storage.survey_models import Survey
+from bot.delivery.outbox import enqueue, unknown_count
+from bot.core.services import Services
+from bot.storage.upsert import insert_ignore
+
+log = logging.getLogger(__name__)
+
+OPEN = ("new", "assigned", "in_progress", "waiting")
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.1f}%"
+
+
+async def compose(session: AsyncSession, services: Services, day: date, now: datetime) -> str:
+    """The digest text for the morning of `day`: the previous day's figures and the backlog now."""
+    yesterday = day - timedelta(days=1)
+    figures = (await report.build(session, services, yesterday, yesterday, now))["overall"]
+    open_cases = await session.scalar(select(func.count()).select_from(Case).where(Case.status.in_(OPEN))) or 0
+    overdue = await session.scalar(select(func.count()).select_from(Case).where(Case.status.in_(OPEN), Case.due_at < now)) or 0
+    awaiting = await session.scalar(select(func.count()).select_from(Survey).where(Survey.status.in_(("sent", "reminded")))) or 0
+    unknown = await unknown_count(session)
+    escalations = figures["escalations"]
+    lines = [
+        f"【每日服务简报】{day.isoformat()}",
+        f"昨日（{yesterday.isoformat()}）：受理 {figures['opened']} 件，办结 {figures['resolved']} 件，按时办结率 {_pct(figures['on_time_rate'])}",
+        f"回访 {figures['surveys_sent']} 条，响应率 {_pct(figures['response_rate'])}，满意率 {_pct(figures['satisfaction_rate'])}",
+        f"差评 {figures['bad_reviews']} 条，整改按时率 {_pct(figures['rectification_on_time_rate'])}，差评回访率 {_pct(figures['callback_rate'])}",
+        f"升级：提醒 {escalations['reminder']}，催办 {escalations['overdue']}，督办 {escalations['supervise']}",
+        f"当前：未办结 {open_cases} 件，其中超期 {overdue} 件；待评价回访 {awaiting} 条",
+    ]
+    if unknown:
+        lines.append(f"注意：{unknown} 条消息发送状态未知，请核实（python -m bot outbox unknown）")
+    return "\n".join(lines)
+
+
+async def queue_digest(session: AsyncSession, services: Services, now: datetime) -> int:
+    """Queue today's digest for every supervisor once the configured time has passed; a no-op once done for the date."""
+    settings = services.settings
+    local = now.astimezone(settings.tz)
+    if local.time() < settings.digest_at:
+        return 0
+    mark = f"digest:{local.date().isoformat()}"
+    if await session.get(KeyValue, mark) is not None:
+        return 0
+    text = await compose(session, services, local.date(), now)
+    queued = 0
+    supervisors = await staff_by_role(session, "supervisor")
+    if not supervisors:
+        log.warning("daily digest %s: no supervisor registered; nothing sent", local.date())
+    for staff in supervisors:
+        queued += await enqueue(
+            session, kind="digest", dedup_key=f"{mark}:{staff.id}", channel="staff", recipient=f"staff:{staff.id}",
+            replies=[Reply(text)], due_at=now, now=now, extra={"date": local.date().isoformat()},
+        )
+    await insert_ignore(session, KeyValue, {"key": mark, "value": now.isoformat(), "expires_at": None}, ["key"])
+    return queued
+
+
+async def tick(app) -> int:
+    """Scheduler tick: queue the digest when due, then send it."""
+    async with app.sessions() as session, session.begin():
+        queued = await queue_digest(session, app.services, app.clock.now())
+    if queued:
+        await app.tick_outbox()
+    return queued
