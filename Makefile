@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: run test setup setup-dev bench clean
+.PHONY: run test lint setup setup-dev bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,12 @@ run: setup
 	$(BIN)/python -m bot db upgrade
 	$(BIN)/python -m bot run
 
-test: setup-dev
+lint: setup-dev
+	$(BIN)/ruff check bot handlers knowledge tests bench
+	$(BIN)/ruff format --check bot handlers knowledge tests bench
+	$(BIN)/mypy
+
+test: lint
 	$(BIN)/python -m pytest
 
 bench: setup-dev

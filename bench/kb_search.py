@@ -4,6 +4,7 @@ Prints, side by side in one run: load time, median and p99 latency per question,
 resident memory of a bot process after loading the default knowledge base.
 Run: `python bench/kb_search.py` (from the repository root, in the project's venv).
 """
+
 from __future__ import annotations
 
 import random
@@ -25,12 +26,134 @@ from knowledge.loader import load_knowledge  # noqa: E402
 from knowledge.search import _field_texts  # noqa: E402
 from knowledge.text import content_words, index_tokens, phrases, word_tokens  # noqa: E402
 
-REGIONS = [f"{name}区" for name in "东城 西城 朝阳 海淀 丰台 石景山 门头沟 房山 通州 顺义 昌平 大兴 怀柔 平谷 密云 延庆 和平 河西 南开 红桥 滨海 武清 宝坻 静海 蓟州".split()]
+REGIONS = [
+    f"{name}区"
+    for name in [
+        "东城",
+        "西城",
+        "朝阳",
+        "海淀",
+        "丰台",
+        "石景山",
+        "门头沟",
+        "房山",
+        "通州",
+        "顺义",
+        "昌平",
+        "大兴",
+        "怀柔",
+        "平谷",
+        "密云",
+        "延庆",
+        "和平",
+        "河西",
+        "南开",
+        "红桥",
+        "滨海",
+        "武清",
+        "宝坻",
+        "静海",
+        "蓟州",
+    ]
+]
 REGIONS_EN = [f"District {i + 1}" for i in range(len(REGIONS))]
-OBJECTS = "理发店 美容院 游泳馆 宾馆 诊所 医院 药店 学校 食堂 幼儿园 养老院 供水站 实验室 体检中心 口腔诊所 中医馆 卫生院 浴室 健身房 网吧 影剧院 商场 候车室 图书馆 博物馆 月子中心 足浴店 美甲店 酒店 民宿 水厂 消毒站 检测机构 护理院 康复中心 血站 急救站 门诊部 医务室 卫生室".split()
-OBJECTS_EN = "barbershop beauty-salon swimming-pool hotel clinic hospital pharmacy school canteen kindergarten care-home water-station laboratory checkup-center dental-clinic tcm-hall health-center bathhouse gym internet-cafe cinema mall waiting-room library museum postnatal-center foot-spa nail-salon inn guesthouse waterworks disinfection-station testing-agency nursing-home rehab-center blood-station ambulance-station outpatient-department infirmary village-clinic".split()
-ACTIONS = "卫生许可新办 卫生许可延续 执业登记 变更登记 注销登记 校验 备案 年度报告 证照补办 信息更正".split()
-ACTIONS_EN = ["hygiene license application", "hygiene license renewal", "practice registration", "change of registration", "cancellation", "annual validation", "filing", "annual report", "certificate reissue", "information correction"]
+OBJECTS = [
+    "理发店",
+    "美容院",
+    "游泳馆",
+    "宾馆",
+    "诊所",
+    "医院",
+    "药店",
+    "学校",
+    "食堂",
+    "幼儿园",
+    "养老院",
+    "供水站",
+    "实验室",
+    "体检中心",
+    "口腔诊所",
+    "中医馆",
+    "卫生院",
+    "浴室",
+    "健身房",
+    "网吧",
+    "影剧院",
+    "商场",
+    "候车室",
+    "图书馆",
+    "博物馆",
+    "月子中心",
+    "足浴店",
+    "美甲店",
+    "酒店",
+    "民宿",
+    "水厂",
+    "消毒站",
+    "检测机构",
+    "护理院",
+    "康复中心",
+    "血站",
+    "急救站",
+    "门诊部",
+    "医务室",
+    "卫生室",
+]
+OBJECTS_EN = [
+    "barbershop",
+    "beauty-salon",
+    "swimming-pool",
+    "hotel",
+    "clinic",
+    "hospital",
+    "pharmacy",
+    "school",
+    "canteen",
+    "kindergarten",
+    "care-home",
+    "water-station",
+    "laboratory",
+    "checkup-center",
+    "dental-clinic",
+    "tcm-hall",
+    "health-center",
+    "bathhouse",
+    "gym",
+    "internet-cafe",
+    "cinema",
+    "mall",
+    "waiting-room",
+    "library",
+    "museum",
+    "postnatal-center",
+    "foot-spa",
+    "nail-salon",
+    "inn",
+    "guesthouse",
+    "waterworks",
+    "disinfection-station",
+    "testing-agency",
+    "nursing-home",
+    "rehab-center",
+    "blood-station",
+    "ambulance-station",
+    "outpatient-department",
+    "infirmary",
+    "village-clinic",
+]
+ACTIONS = ["卫生许可新办", "卫生许可延续", "执业登记", "变更登记", "注销登记", "校验", "备案", "年度报告", "证照补办", "信息更正"]
+ACTIONS_EN = [
+    "hygiene license application",
+    "hygiene license renewal",
+    "practice registration",
+    "change of registration",
+    "cancellation",
+    "annual validation",
+    "filing",
+    "annual report",
+    "certificate reissue",
+    "information correction",
+]
 
 
 def synthetic(count: int) -> list[dict]:
@@ -41,17 +164,30 @@ def synthetic(count: int) -> list[dict]:
         zh_title = f"{REGIONS[region]}{OBJECTS[obj]}{ACTIONS[action]}"
         en_title = f"{ACTIONS_EN[action]} for a {OBJECTS_EN[obj].replace('-', ' ')} in {REGIONS_EN[region]}"
         text = {
-            "department": f"{REGIONS[region]}卫生健康委员会", "basis": "《中华人民共和国行政许可法》",
+            "department": f"{REGIONS[region]}卫生健康委员会",
+            "basis": "《中华人民共和国行政许可法》",
             "materials": [{"name": "申请表", "copies": 1, "note": "A4纸"}, "营业执照复印件", "法定代表人身份证复印件"],
-            "steps": ["网上申报", "窗口受理", "审查", "现场核查", "作出决定"], "time_limit": "承诺10个工作日", "fee": "不收费",
-            "location": "示例地址（请替换）", "hours": "周一至周五 9:00-17:00", "phone": "0000-12345678（示例电话，请替换）",
+            "steps": ["网上申报", "窗口受理", "审查", "现场核查", "作出决定"],
+            "time_limit": "承诺10个工作日",
+            "fee": "不收费",
+            "location": "示例地址（请替换）",
+            "hours": "周一至周五 9:00-17:00",
+            "phone": "0000-12345678（示例电话，请替换）",
         }
-        rows.append({
-            "id": f"proc-{i:05d}", "title": zh_title, "keywords": [f"{OBJECTS[obj]}{ACTIONS[action][:4]}", f"{OBJECTS[obj]}证", f"{REGIONS[region]}{OBJECTS[obj]}"],
-            **text,
-            "faq": [{"q": f"{OBJECTS[obj]}{ACTIONS[action]}要多久？", "a": "10个工作日。"}],
-            "en": {"title": en_title, "keywords": [f"{OBJECTS_EN[obj].replace('-', ' ')} {ACTIONS_EN[action]}"], **{k: (v if isinstance(v, list) else str(v)) for k, v in text.items()}},
-        })
+        rows.append(
+            {
+                "id": f"proc-{i:05d}",
+                "title": zh_title,
+                "keywords": [f"{OBJECTS[obj]}{ACTIONS[action][:4]}", f"{OBJECTS[obj]}证", f"{REGIONS[region]}{OBJECTS[obj]}"],
+                **text,
+                "faq": [{"q": f"{OBJECTS[obj]}{ACTIONS[action]}要多久？", "a": "10个工作日。"}],
+                "en": {
+                    "title": en_title,
+                    "keywords": [f"{OBJECTS_EN[obj].replace('-', ' ')} {ACTIONS_EN[action]}"],
+                    **{k: (v if isinstance(v, list) else str(v)) for k, v in text.items()},
+                },
+            }
+        )
     return rows
 
 
@@ -156,11 +292,18 @@ def main() -> None:
 
     print("knowledge search benchmark (median / p99 per question, milliseconds)")
     print(f"{'knowledge base':<28}{'ours p50':>10}{'ours p99':>10}{'bm25 p50':>10}{'bm25 p99':>10}{'speed-up p50':>14}{'speed-up p99':>14}")
-    for name, ours, theirs in (("default (%d procedures)" % len(default_kb), ours_default, theirs_default), ("synthetic 10,000", ours_big, theirs_big)):
-        print(f"{name:<28}{ours[0]:>10.3f}{ours[1]:>10.3f}{theirs[0]:>10.3f}{theirs[1]:>10.3f}{theirs[0] / ours[0]:>13.1f}x{theirs[1] / ours[1]:>13.1f}x")
+    for name, ours, theirs in (
+        (f"default ({len(default_kb)} procedures)", ours_default, theirs_default),
+        ("synthetic 10,000", ours_big, theirs_big),
+    ):
+        print(
+            f"{name:<28}{ours[0]:>10.3f}{ours[1]:>10.3f}{theirs[0]:>10.3f}{theirs[1]:>10.3f}{theirs[0] / ours[0]:>13.1f}x{theirs[1] / ours[1]:>13.1f}x"
+        )
     print(f"load default KB (parse + validate): {default_load * 1000:.0f} ms")
-    print(f"load 10,000 procedures: first start {cold_load:.2f} s (YAML parse + validate alone {parsed:.2f} s; index; cache written),"
-          f" every later start or reload from the cache {warm_load:.2f} s; rank_bm25 index build {bm25_build:.2f} s")
+    print(
+        f"load 10,000 procedures: first start {cold_load:.2f} s (YAML parse + validate alone {parsed:.2f} s; index; cache written),"
+        f" every later start or reload from the cache {warm_load:.2f} s; rank_bm25 index build {bm25_build:.2f} s"
+    )
     print(f"10,000: confident answers for {correct}/200 templated questions")
     print(f"bot process resident memory (peak) after wiring the app and loading the default KB: {memory:.0f} MB")
     print("targets: default p99 < 2 ms; 10,000 p99 < 20 ms and >= 10x faster than rank_bm25; 10,000 load < 1 s")

@@ -4,6 +4,7 @@ Run: `.venv/bin/python bench/outbox.py` (SQLite; and PostgreSQL in a scratch dat
 Start-up (App construction + recover_orphans + first empty run_once) and resident memory are measured in fresh
 subprocesses (best and median of seven, alternating the empty and the loaded database; memory is the median); the drain runs the real Dispatcher with the survey hooks into a recording channel.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -15,7 +16,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,8 +45,14 @@ async def _startup(url: str) -> dict:
     finished = time.perf_counter()
     rss = psutil.Process().memory_info().rss
     await app.close()
-    return {"seconds": finished - began, "app": built - began, "recover": recovered - built, "run_once": finished - recovered,
-            "rss_mb": rss / 2**20, "handled": handled}
+    return {
+        "seconds": finished - began,
+        "app": built - began,
+        "recover": recovered - built,
+        "run_once": finished - recovered,
+        "rss_mb": rss / 2**20,
+        "handled": handled,
+    }
 
 
 def _startup_once(url: str) -> dict:
@@ -59,7 +66,7 @@ def measure_startup(empty_url: str, loaded_url: str) -> tuple[dict, dict]:
     """Median start-up time and resident memory over fresh subprocesses, alternating the two databases so drift hits both."""
     runs: dict[str, list[dict]] = {empty_url: [], loaded_url: []}
     for i in range(RUNS):
-        for url in ((empty_url, loaded_url) if i % 2 == 0 else (loaded_url, empty_url)):
+        for url in (empty_url, loaded_url) if i % 2 == 0 else (loaded_url, empty_url):
             runs[url].append(_startup_once(url))
 
     def summary(results: list[dict]) -> dict:
@@ -98,30 +105,70 @@ async def _bulk(url: str, *, pending: int = 0, due: int = 0) -> None:
     from bot.storage.survey_models import Survey
 
     engine = create_engine(url)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     future = now + timedelta(days=1)
     tag = uuid.uuid4().hex[:6]
     async with engine.begin() as connection:
         for start in range(0, pending, CHUNK):
             rows = [
-                dict(kind="survey", dedup_key=f"survey:bench-{tag}-{i}:followup", channel="console", recipient=f"citizen-{i}",
-                     payload={"replies": [{"text": f"请评价 {i}", "choices": []}]}, status="pending", attempts=0,
-                     due_at=future + timedelta(seconds=i), created_at=now)
+                dict(
+                    kind="survey",
+                    dedup_key=f"survey:bench-{tag}-{i}:followup",
+                    channel="console",
+                    recipient=f"citizen-{i}",
+                    payload={"replies": [{"text": f"请评价 {i}", "choices": []}]},
+                    status="pending",
+                    attempts=0,
+                    due_at=future + timedelta(seconds=i),
+                    created_at=now,
+                )
                 for i in range(start, min(start + CHUNK, pending))
             ]
             await connection.execute(insert(OutboxMessage), rows)
         for start in range(0, due, CHUNK):
             ids = range(start, min(start + CHUNK, due))
-            cases = [dict(number=f"TS-{tag}-{i:06d}", type="complaint", status="resolved", lang="zh", summary="", description="",
-                          anonymised=False, created_at=now, due_at=future, resolved_at=now, alerts_raised=[]) for i in ids]
+            cases = [
+                dict(
+                    number=f"TS-{tag}-{i:06d}",
+                    type="complaint",
+                    status="resolved",
+                    lang="zh",
+                    summary="",
+                    description="",
+                    anonymised=False,
+                    created_at=now,
+                    due_at=future,
+                    resolved_at=now,
+                    alerts_raised=[],
+                )
+                for i in ids
+            ]
             case_ids = list((await connection.execute(insert(Case).returning(Case.id), cases)).scalars())
-            surveys = [dict(case_id=cid, kind="followup", status="pending", round=1, created_at=now, due_at=now,
-                            expires_at=now + timedelta(days=6)) for cid in case_ids]
+            surveys = [
+                dict(
+                    case_id=cid, kind="followup", status="pending", round=1, created_at=now, due_at=now, expires_at=now + timedelta(days=6)
+                )
+                for cid in case_ids
+            ]
             survey_ids = list((await connection.execute(insert(Survey).returning(Survey.id), surveys)).scalars())
             rows = [
-                dict(kind="survey", dedup_key=f"survey:{cid}:followup", channel="console", recipient=f"due-{cid}",
-                     payload={"replies": [{"text": "请评价", "choices": [["满意", f"sv:{sid}:satisfied"]]}], "survey_id": sid, "case": f"TS-{cid}", "lang": "zh"},
-                     case_id=cid, status="pending", attempts=0, due_at=now - timedelta(seconds=1), created_at=now)
+                dict(
+                    kind="survey",
+                    dedup_key=f"survey:{cid}:followup",
+                    channel="console",
+                    recipient=f"due-{cid}",
+                    payload={
+                        "replies": [{"text": "请评价", "choices": [["满意", f"sv:{sid}:satisfied"]]}],
+                        "survey_id": sid,
+                        "case": f"TS-{cid}",
+                        "lang": "zh",
+                    },
+                    case_id=cid,
+                    status="pending",
+                    attempts=0,
+                    due_at=now - timedelta(seconds=1),
+                    created_at=now,
+                )
                 for cid, sid in zip(case_ids, survey_ids)
             ]
             await connection.execute(insert(OutboxMessage), rows)
@@ -193,15 +240,27 @@ def _print(results: list[dict]) -> None:
     print(f"\n{'':44}" + "".join(f"{n:>22}" for n in names))
     rows = [
         ("start-up, empty database (s, best)", lambda r: f"{r['empty']['seconds']:.3f}"),
-        (f"start-up, {PENDING:,} pending (s, best)", lambda r: f"{r['loaded']['seconds']:.3f} ({pct(r['empty']['seconds'], r['loaded']['seconds'])})"),
+        (
+            f"start-up, {PENDING:,} pending (s, best)",
+            lambda r: f"{r['loaded']['seconds']:.3f} ({pct(r['empty']['seconds'], r['loaded']['seconds'])})",
+        ),
         ("start-up, empty database (s, median)", lambda r: f"{r['empty']['median_seconds']:.3f}"),
-        (f"start-up, {PENDING:,} pending (s, median)", lambda r: f"{r['loaded']['median_seconds']:.3f} ({pct(r['empty']['median_seconds'], r['loaded']['median_seconds'])})"),
+        (
+            f"start-up, {PENDING:,} pending (s, median)",
+            lambda r: f"{r['loaded']['median_seconds']:.3f} ({pct(r['empty']['median_seconds'], r['loaded']['median_seconds'])})",
+        ),
         ("  of which database work, empty (s, best)", lambda r: f"{r['empty']['db_seconds']:.3f}"),
         (f"  of which database work, {PENDING:,} (s, best)", lambda r: f"{r['loaded']['db_seconds']:.3f}"),
         ("start-up queries, warm, empty (ms, mean)", lambda r: f"{r['empty']['warm_queries'] * 1000:.2f}"),
-        (f"start-up queries, warm, {PENDING:,} (ms, mean)", lambda r: f"{r['loaded']['warm_queries'] * 1000:.2f} ({pct(r['empty']['warm_queries'], r['loaded']['warm_queries'])})"),
+        (
+            f"start-up queries, warm, {PENDING:,} (ms, mean)",
+            lambda r: f"{r['loaded']['warm_queries'] * 1000:.2f} ({pct(r['empty']['warm_queries'], r['loaded']['warm_queries'])})",
+        ),
         ("resident memory, empty database (MiB)", lambda r: f"{r['empty']['rss_mb']:.1f}"),
-        (f"resident memory, {PENDING:,} pending (MiB)", lambda r: f"{r['loaded']['rss_mb']:.1f} ({pct(r['empty']['rss_mb'], r['loaded']['rss_mb'])})"),
+        (
+            f"resident memory, {PENDING:,} pending (MiB)",
+            lambda r: f"{r['loaded']['rss_mb']:.1f} ({pct(r['empty']['rss_mb'], r['loaded']['rss_mb'])})",
+        ),
         (f"drain {DRAIN:,} due surveys (s)", lambda r: f"{r['drain']['seconds']:.2f}"),
         ("drain rate (surveys/s)", lambda r: f"{r['drain']['per_second']:,.0f}"),
     ]
@@ -209,11 +268,15 @@ def _print(results: list[dict]) -> None:
         print(f"{label:44}" + "".join(f"{value(r):>22}" for r in results))
     print()
     for r in results:
-        time_ok = r["loaded"]["seconds"] <= r["empty"]["seconds"] * 1.10 or r["loaded"]["median_seconds"] <= r["empty"]["median_seconds"] * 1.10
+        time_ok = (
+            r["loaded"]["seconds"] <= r["empty"]["seconds"] * 1.10 or r["loaded"]["median_seconds"] <= r["empty"]["median_seconds"] * 1.10
+        )
         rss_ok = r["loaded"]["rss_mb"] <= r["empty"]["rss_mb"] * 1.10
         rate_ok = r["drain"]["per_second"] > 1000
-        print(f"{r['backend']}: start-up within 10% {'yes' if time_ok else 'NO'}; memory within 10% {'yes' if rss_ok else 'NO'}; "
-              f"drain > 1,000/s {'yes' if rate_ok else 'NO'}")
+        print(
+            f"{r['backend']}: start-up within 10% {'yes' if time_ok else 'NO'}; memory within 10% {'yes' if rss_ok else 'NO'}; "
+            f"drain > 1,000/s {'yes' if rate_ok else 'NO'}"
+        )
 
 
 def main() -> int:

@@ -5,6 +5,7 @@ passed; the sweep must raise each of those alerts once, take under 1 s at 100,00
 the same whatever the number of cases that need nothing. A second sweep must raise nothing.
 Run: `python bench/sla_sweep.py` (PostgreSQL too when CONSULT_TEST_POSTGRES_URL is set).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -13,7 +14,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, insert, select, text
@@ -28,7 +29,7 @@ from bot.config import Settings  # noqa: E402
 from bot.storage.migrate import upgrade_async  # noqa: E402
 from bot.storage.models import Case, OutboxMessage, Staff  # noqa: E402
 
-NOW = datetime(2026, 12, 9, 2, 0, tzinfo=timezone.utc)  # Wed 10:00 in Shanghai
+NOW = datetime(2026, 12, 9, 2, 0, tzinfo=UTC)  # Wed 10:00 in Shanghai
 
 
 class Clock:
@@ -42,20 +43,36 @@ class Clock:
 async def fill(app: App, open_cases: int, needing: int) -> None:
     """Insert staff and cases: `needing` of them overdue or due today, the rest comfortably in time."""
     async with app.sessions() as session, session.begin():
-        session.add_all([
-            Staff(id=1, name="承办人", role="staff", created_at=NOW, active=True),
-            Staff(id=2, name="科长", role="supervisor", created_at=NOW, active=True),
-            Staff(id=3, name="局长", role="leader", created_at=NOW, active=True),
-        ])
+        session.add_all(
+            [
+                Staff(id=1, name="承办人", role="staff", created_at=NOW, active=True),
+                Staff(id=2, name="科长", role="supervisor", created_at=NOW, active=True),
+                Staff(id=3, name="局长", role="leader", created_at=NOW, active=True),
+            ]
+        )
     rows = []
     for i in range(open_cases):
         late = i < needing
         due = NOW - timedelta(hours=2) if late else NOW + timedelta(days=10 + i % 5)
-        rows.append(dict(
-            number=f"TS-20261201-{i:06d}", type="complaint", status="assigned", citizen_id=None, channel="console", lang="zh",
-            summary="投诉", description="投诉", assignee_id=1, owner_id=1, created_at=NOW - timedelta(days=12), due_at=due,
-            next_alert_at=due - timedelta(hours=10) if not late else NOW - timedelta(hours=1), alerts_raised=[], anonymised=False,
-        ))
+        rows.append(
+            dict(
+                number=f"TS-20261201-{i:06d}",
+                type="complaint",
+                status="assigned",
+                citizen_id=None,
+                channel="console",
+                lang="zh",
+                summary="投诉",
+                description="投诉",
+                assignee_id=1,
+                owner_id=1,
+                created_at=NOW - timedelta(days=12),
+                due_at=due,
+                next_alert_at=due - timedelta(hours=10) if not late else NOW - timedelta(hours=1),
+                alerts_raised=[],
+                anonymised=False,
+            )
+        )
     async with app.sessions() as session, session.begin():
         for start in range(0, len(rows), 5000):
             await session.execute(insert(Case), rows[start : start + 5000])
@@ -101,7 +118,9 @@ async def main() -> None:
     scenarios = [(1_000, 100), (100_000, 100), (100_000, 1_000)]
     backends = ["sqlite"] + (["postgres"] if os.environ.get("CONSULT_TEST_POSTGRES_URL") else [])
     print("SLA sweep benchmark: seconds per sweep (alerts raised)")
-    print(f"{'backend':<10}{'open cases':>12}{'needing alert':>15}{'1st sweep':>12}{'alerts':>8}{'2nd sweep':>12}{'alerts':>8}{'per alert':>12}")
+    print(
+        f"{'backend':<10}{'open cases':>12}{'needing alert':>15}{'1st sweep':>12}{'alerts':>8}{'2nd sweep':>12}{'alerts':>8}{'per alert':>12}"
+    )
     for backend in backends:
         for open_cases, needing in scenarios:
             if backend == "sqlite":
@@ -110,7 +129,9 @@ async def main() -> None:
             else:
                 url, drop = await postgres_database(os.environ["CONSULT_TEST_POSTGRES_URL"])
             first, queued, second, again = await one_run(url, open_cases, needing)
-            print(f"{backend:<10}{open_cases:>12,}{needing:>15,}{first:>12.3f}{queued:>8}{second:>12.3f}{again:>8}{first / max(queued, 1) * 1000:>10.2f}ms")
+            print(
+                f"{backend:<10}{open_cases:>12,}{needing:>15,}{first:>12.3f}{queued:>8}{second:>12.3f}{again:>8}{first / max(queued, 1) * 1000:>10.2f}ms"
+            )
             if drop:
                 await drop()
     if "postgres" not in backends:

@@ -7,6 +7,7 @@ Phase 2 (latency): questions at a steady 50 updates/s, latency = update offered 
 The bench raises Telegram's overall 30 msg/s cap (it could not reach 50 updates/s otherwise) and keeps the
 per-chat pacing; both are printed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,8 +34,13 @@ LATENCY_RATE = 50.0
 LATENCY_SECONDS = 8.0
 TIME_LIMIT = 110.0
 QUESTIONS = (
-    "办健康证要带什么东西", "出生医学证明怎么办理", "你们几点上班", "投诉电话是多少", "健康证多少钱",
-    "理发店卫生许可证", "出生证明需要什么材料",
+    "办健康证要带什么东西",
+    "出生医学证明怎么办理",
+    "你们几点上班",
+    "投诉电话是多少",
+    "健康证多少钱",
+    "理发店卫生许可证",
+    "出生证明需要什么材料",
 )
 BENCH_LIMITS = dict(CONSULT_TELEGRAM_RATE_OVERALL_PER_SECOND="100000", CONSULT_TELEGRAM_RATE_PER_CHAT_SECONDS="1.0")
 PER_CHAT_BURST = RateLimits().per_chat_burst
@@ -45,6 +51,7 @@ PACING_FLOOR_SECONDS = float(BENCH_LIMITS["CONSULT_TELEGRAM_RATE_PER_CHAT_SECOND
 
 
 # ---- the bot processes -----------------------------------------------------------------------
+
 
 async def run_our_bot(base_url: str, database: str) -> None:
     """The real bot: migrated SQLite, App, Telegram runtime in polling mode, until SIGTERM."""
@@ -84,8 +91,11 @@ async def run_engine_only(database: str) -> None:
     await app.warm_up()
     users = [str(300_000 + i) for i in range(CITIZENS)]
     await asyncio.gather(*(app.engine.handle(Inbound(channel="telegram", user_id=u, text="你好")) for u in users))
-    turns = [Inbound(channel="telegram", user_id=u, text=QUESTIONS[(i + r) % len(QUESTIONS)], message_id=f"e{r}-{i}")
-             for r in range(QUESTIONS_EACH) for i, u in enumerate(users)]
+    turns = [
+        Inbound(channel="telegram", user_id=u, text=QUESTIONS[(i + r) % len(QUESTIONS)], message_id=f"e{r}-{i}")
+        for r in range(QUESTIONS_EACH)
+        for i, u in enumerate(users)
+    ]
     gate = asyncio.Semaphore(256)
 
     async def turn(inbound: Inbound) -> None:
@@ -128,6 +138,7 @@ async def _until_terminated() -> None:
 
 # ---- the driver ------------------------------------------------------------------------------
 
+
 @dataclass
 class Figures:
     """What one bot achieved."""
@@ -152,7 +163,7 @@ class Figures:
         if not self.latencies_ms:
             return float("nan")
         ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 class ReplyWatch:
@@ -249,7 +260,7 @@ async def bench_bot(name: str, api: FakeBotAPI, args: list[str], env: dict[str, 
             child.send_signal(signal.SIGTERM)
             try:
                 await asyncio.wait_for(child.wait(), 15)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 child.kill()
                 await child.wait()
     return figures
@@ -259,33 +270,47 @@ async def bench_engine_only(database: str) -> dict:
     """Run the engine-only child and read its figures."""
     import json
 
-    child = await asyncio.create_subprocess_exec(sys.executable, __file__, "engine", database, stdout=asyncio.subprocess.PIPE, cwd=str(ROOT))
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "engine", database, stdout=asyncio.subprocess.PIPE, cwd=str(ROOT)
+    )
     out, _ = await asyncio.wait_for(child.communicate(), 60)
     return json.loads(out.decode().strip().splitlines()[-1])
 
 
 def report(ours: Figures, echo: Figures, engine: dict) -> None:
     """Print both rows and the ratios."""
-    print(f"\nTelegram load: {CITIZENS} citizens × {QUESTIONS_EACH} knowledge-base questions (phase 1), "
-          f"{LATENCY_RATE:.0f} updates/s for {LATENCY_SECONDS:.0f} s (phase 2); fake Bot API on loopback; SQLite")
-    print(f"limits during the bench: per chat {BENCH_LIMITS['CONSULT_TELEGRAM_RATE_PER_CHAT_SECONDS']} s (burst {PER_CHAT_BURST}), "
-          f"overall cap raised to {BENCH_LIMITS['CONSULT_TELEGRAM_RATE_OVERALL_PER_SECOND']}/s; the echo bot has no pacing")
-    print(f"per-chat pacing alone keeps our phase 1 at ≥ {PACING_FLOOR_SECONDS:.0f} s, i.e. ≤ "
-          f"{CITIZENS * QUESTIONS_EACH / PACING_FLOOR_SECONDS:.0f} updates/s\n")
+    print(
+        f"\nTelegram load: {CITIZENS} citizens × {QUESTIONS_EACH} knowledge-base questions (phase 1), "
+        f"{LATENCY_RATE:.0f} updates/s for {LATENCY_SECONDS:.0f} s (phase 2); fake Bot API on loopback; SQLite"
+    )
+    print(
+        f"limits during the bench: per chat {BENCH_LIMITS['CONSULT_TELEGRAM_RATE_PER_CHAT_SECONDS']} s (burst {PER_CHAT_BURST}), "
+        f"overall cap raised to {BENCH_LIMITS['CONSULT_TELEGRAM_RATE_OVERALL_PER_SECOND']}/s; the echo bot has no pacing"
+    )
+    print(
+        f"per-chat pacing alone keeps our phase 1 at ≥ {PACING_FLOOR_SECONDS:.0f} s, i.e. ≤ "
+        f"{CITIZENS * QUESTIONS_EACH / PACING_FLOOR_SECONDS:.0f} updates/s\n"
+    )
     header = f"{'bot':<10}{'updates/s':>12}{'CPU ms/update':>16}{'p50 ms':>10}{'p99 ms':>10}{'peak RSS MB':>14}{'offered/s':>12}"
     print(header)
     print("-" * len(header))
     for row in (ours, echo):
-        print(f"{row.name:<10}{row.per_second:>12.1f}{row.cpu_ms_per_update:>16.2f}{row.percentile(50):>10.1f}"
-              f"{row.percentile(99):>10.1f}{row.peak_rss_mb:>14.1f}{row.achieved_rate:>12.1f}")
+        print(
+            f"{row.name:<10}{row.per_second:>12.1f}{row.cpu_ms_per_update:>16.2f}{row.percentile(50):>10.1f}"
+            f"{row.percentile(99):>10.1f}{row.peak_rss_mb:>14.1f}{row.achieved_rate:>12.1f}"
+        )
     print()
     print(f"phase 1 replies that were complete knowledge-base answers: {ours.full_answers}/{ours.updates}")
     print(f"throughput ours/echo : {ours.per_second / echo.per_second:.2f}  (target ≥ 0.50)")
     print(f"CPU per update ours/echo: {ours.cpu_ms_per_update / echo.cpu_ms_per_update:.2f}")
-    print(f"p99 latency ours/echo: {ours.percentile(99) / echo.percentile(99):.2f}; ours p99 {ours.percentile(99):.1f} ms (target < 250 ms)")
+    print(
+        f"p99 latency ours/echo: {ours.percentile(99) / echo.percentile(99):.2f}; ours p99 {ours.percentile(99):.1f} ms (target < 250 ms)"
+    )
     print(f"peak RSS ours/echo   : {ours.peak_rss_mb / echo.peak_rss_mb:.2f}")
-    print(f"\nfor reference, the dialog engine alone (same questions, no Telegram, 256 concurrent turns): "
-          f"{engine['per_second']:.1f} turns/s, {engine['cpu_ms']:.2f} CPU ms/turn")
+    print(
+        f"\nfor reference, the dialog engine alone (same questions, no Telegram, 256 concurrent turns): "
+        f"{engine['per_second']:.1f} turns/s, {engine['cpu_ms']:.2f} CPU ms/turn"
+    )
 
 
 async def drive() -> None:

@@ -4,6 +4,7 @@ Run from the project root: `.venv/bin/python bench/wechat_load.py` (loopback onl
 The bot, the bare handler and the fake WeChat API (which takes the customer-service messages carrying the part of an
 answer beyond WeChat's 2,048-byte passive-reply limit) each run in their own uvicorn process; this process only sends.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,9 +33,16 @@ LIGHT_MESSAGES = 300
 LIGHT_CONCURRENCY = 5
 TIME_LIMIT = 240  # seconds for the whole run
 QUESTIONS = [
-    "办健康证要带什么东西", "公共场所卫生许可证新办需要什么材料", "护士执业注册怎么办", "出生医学证明怎么补办",
-    "医师执业注册需要什么材料", "中医诊所备案怎么办", "预防接种证丢了怎么补办", "放射诊疗许可怎么申请",
-    "你们几点上班，地址在哪", "医疗广告审查证明怎么办",
+    "办健康证要带什么东西",
+    "公共场所卫生许可证新办需要什么材料",
+    "护士执业注册怎么办",
+    "出生医学证明怎么补办",
+    "医师执业注册需要什么材料",
+    "中医诊所备案怎么办",
+    "预防接种证丢了怎么补办",
+    "放射诊疗许可怎么申请",
+    "你们几点上班，地址在哪",
+    "医疗广告审查证明怎么办",
 ]
 
 
@@ -83,8 +91,14 @@ async def _serve_bot(port: int, database_url: str, api_base: str) -> None:
     from bot.web import create_web_app
 
     settings = Settings(
-        _env_file=None, database_url=database_url, wechat_app_id=APP_ID, wechat_app_secret=SECRET, wechat_token=TOKEN,
-        wechat_aes_key=AES_KEY, wechat_api_base_url=api_base, log_level="WARNING",
+        _env_file=None,
+        database_url=database_url,
+        wechat_app_id=APP_ID,
+        wechat_app_secret=SECRET,
+        wechat_token=TOKEN,
+        wechat_aes_key=AES_KEY,
+        wechat_api_base_url=api_base,
+        log_level="WARNING",
     )
     app = App(settings)
     await app.warm_up()  # as bot.runner does before any channel starts
@@ -104,8 +118,7 @@ async def _serve_fake_api(port: int) -> None:
     fake = FakeWeChatAPI(app_id=APP_ID, secret=SECRET)
     async with fake:
         print(fake.base_url, flush=True)
-        while True:
-            await asyncio.sleep(3600)
+        await asyncio.Event().wait()  # serve until the bench kills this process
 
 
 def serve(kind: str, port: int, database_url: str, api_base: str) -> None:
@@ -191,8 +204,13 @@ async def _blast(port: int, requests: list[bytes], concurrency: int) -> dict:
     elapsed = time.perf_counter() - started
     ordered = sorted(latencies)
     return {
-        "n": len(latencies), "elapsed": elapsed, "rps": len(latencies) / elapsed, "statuses": statuses, "passive": passive,
-        "p50": statistics.median(ordered) * 1000, "p99": ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000,
+        "n": len(latencies),
+        "elapsed": elapsed,
+        "rps": len(latencies) / elapsed,
+        "statuses": statuses,
+        "passive": passive,
+        "p50": statistics.median(ordered) * 1000,
+        "p99": ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000,
     }
 
 
@@ -211,7 +229,9 @@ async def _engine_only(messages: int, concurrency: int, database_url: str) -> di
         async def lane(user: int) -> None:
             for i in range(user, messages, concurrency):
                 started = time.perf_counter()
-                await app.engine.handle(Inbound(channel="wechat", user_id=f"e{user}", text=QUESTIONS[i % len(QUESTIONS)], message_id=f"e{i}"))
+                await app.engine.handle(
+                    Inbound(channel="wechat", user_id=f"e{user}", text=QUESTIONS[i % len(QUESTIONS)], message_id=f"e{i}")
+                )
                 latencies.append(time.perf_counter() - started)
 
         started = time.perf_counter()
@@ -221,8 +241,13 @@ async def _engine_only(messages: int, concurrency: int, database_url: str) -> di
         await app.close()
     ordered = sorted(latencies)
     return {
-        "n": len(ordered), "elapsed": elapsed, "rps": len(ordered) / elapsed, "statuses": {}, "passive": len(ordered),
-        "p50": statistics.median(ordered) * 1000, "p99": ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000,
+        "n": len(ordered),
+        "elapsed": elapsed,
+        "rps": len(ordered) / elapsed,
+        "statuses": {},
+        "passive": len(ordered),
+        "p50": statistics.median(ordered) * 1000,
+        "p99": ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000,
     }
 
 
@@ -304,24 +329,32 @@ async def main(messages: int, concurrency: int, database_url: str, engine_databa
         for mode in ("plain", "safe"):  # the same bot lightly loaded: what a citizen waits when the office is not swamped
             warmup, questions = _requests(mode, "light", LIGHT_MESSAGES, LIGHT_CONCURRENCY)
             await asyncio.wait_for(_blast(bot_port, warmup, LIGHT_CONCURRENCY), max(1, deadline - time.monotonic()))
-            results[(mode, f"bot@{LIGHT_CONCURRENCY}")] = await asyncio.wait_for(_blast(bot_port, questions, LIGHT_CONCURRENCY), max(1, deadline - time.monotonic()))
+            results[(mode, f"bot@{LIGHT_CONCURRENCY}")] = await asyncio.wait_for(
+                _blast(bot_port, questions, LIGHT_CONCURRENCY), max(1, deadline - time.monotonic())
+            )
             results[(mode, f"bot@{LIGHT_CONCURRENCY}")]["drain"] = await _drained(database_url, deadline)
     finally:
         for process in (bot, bare, fake):
             process.terminate()
         for process in (bot, bare, fake):
             process.wait(timeout=15)
-    results[("-", "engine")] = await asyncio.wait_for(_engine_only(messages, concurrency, engine_database_url), max(1, deadline - time.monotonic()))
+    results[("-", "engine")] = await asyncio.wait_for(
+        _engine_only(messages, concurrency, engine_database_url), max(1, deadline - time.monotonic())
+    )
     print(f"\n/wechat load: {messages} signed text messages per run, {concurrency} concurrent, loopback, SQLite, {os.cpu_count()} CPU(s)")
     print(f"{'mode':<6} {'server':<6} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'CPU ms/msg':>11} {'passive':>8}  statuses")
     for (mode, name), r in results.items():
         cpu = f"{r['cpu_ms']:11.2f}" if "cpu_ms" in r else f"{'-':>11}"
         print(f"{mode:<6} {name:<6} {r['p50']:8.1f} {r['p99']:8.1f} {r['rps']:8.0f} {cpu} {r['passive']:8d}  {r['statuses']}")
-    print(f"(bot@{LIGHT_CONCURRENCY} = {LIGHT_MESSAGES} messages, {LIGHT_CONCURRENCY} concurrent; engine = the same questions straight into Engine.handle in-process, the ceiling any channel can reach)")
+    print(
+        f"(bot@{LIGHT_CONCURRENCY} = {LIGHT_MESSAGES} messages, {LIGHT_CONCURRENCY} concurrent; engine = the same questions straight into Engine.handle in-process, the ceiling any channel can reach)"
+    )
     sent = _outbox_counts(database_url)
     drains = ", ".join(f"{mode} {name} +{r['drain']:.1f} s" for (mode, name), r in results.items() if "drain" in r)
-    print(f"answers over 2,048 bytes: the rest went by customer-service message after the passive reply; outbox now {sent}; "
-          f"time to send the last of them after each bot run: {drains}")
+    print(
+        f"answers over 2,048 bytes: the rest went by customer-service message after the passive reply; outbox now {sent}; "
+        f"time to send the last of them after each bot run: {drains}"
+    )
     ok = True
     for mode in ("plain", "safe"):
         bot_r, bare_r = results[(mode, "bot")], results[(mode, "bare")]

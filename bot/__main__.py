@@ -1,4 +1,5 @@
 """Command line: `python -m bot run|chat|ask|kb check|db upgrade|calendar due|staff|cases` (see shared/CONTRACT.md)."""
+
 from __future__ import annotations
 
 import argparse
@@ -45,7 +46,9 @@ def cmd_ask(args) -> int:
             print(json.dumps(result, ensure_ascii=False))
         else:
             alternatives = ", ".join(result["alternatives"]) or "-"
-            print(f"{question}\n  intent={result['intent']} id={result['id']} score={result['score']:.2f} confident={result['confident']} alternatives={alternatives}")
+            print(
+                f"{question}\n  intent={result['intent']} id={result['id']} score={result['score']:.2f} confident={result['confident']} alternatives={alternatives}"
+            )
     return 0
 
 
@@ -133,8 +136,11 @@ def cmd_run(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `python -m bot` and `consult-desk`."""
-    from bot.cli import outbox as outbox_cli, report as report_cli, staff as staff_cli, surveys as survey_cli
     from bot.channels.wechat import menu as wechat_menu
+    from bot.cli import outbox as outbox_cli
+    from bot.cli import report as report_cli
+    from bot.cli import staff as staff_cli
+    from bot.cli import surveys as survey_cli
 
     parser = argparse.ArgumentParser(prog="consult-desk", description="Consult Desk (咨询台) — online consultation window bot")
     sub = parser.add_subparsers(dest="command", required=True)

@@ -1,4 +1,5 @@
 """The composition root: builds the database, knowledge base, calendar, engine, channels and dispatcher once."""
+
 from __future__ import annotations
 
 import asyncio
@@ -6,17 +7,16 @@ import logging
 import sys
 from datetime import timedelta
 
-from bot.office import alerts, privacy, sla
-from bot.office import surveys
-from bot.delivery.channel import ChannelAdapter
 from bot.channels.console import ConsoleChannel, LogChannel
-from bot.core.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.storage.database import create_engine, create_sessionmaker, is_sqlite
+from bot.core.clock import Clock, SystemClock
 from bot.core.engine import Engine
-from bot.delivery.outbox import Dispatcher
 from bot.core.services import Services
 from bot.core.workdays import WorkCalendar
+from bot.delivery.channel import ChannelAdapter
+from bot.delivery.outbox import Dispatcher
+from bot.office import alerts, privacy, sla, surveys
+from bot.storage.database import create_engine, create_sessionmaker, is_sqlite
 from handlers.router import route
 from knowledge import text
 from knowledge.base import KnowledgeStore

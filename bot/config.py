@@ -1,4 +1,5 @@
 """Settings read from the environment (and `.env`), per shared/CONTRACT.md."""
+
 from __future__ import annotations
 
 import hashlib

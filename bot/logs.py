@@ -1,4 +1,5 @@
 """Logging set-up: one format, and personal data masked in every record whatever module wrote it."""
+
 from __future__ import annotations
 
 import logging

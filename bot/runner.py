@@ -1,4 +1,5 @@
 """`python -m bot run`: migrate, wire the app, start channels, web server and scheduler; console chat when nothing else is configured."""
+
 from __future__ import annotations
 
 import asyncio
@@ -9,8 +10,8 @@ import uvicorn
 
 from bot.app import App
 from bot.config import Settings
-from bot.storage.migrate import upgrade_async
 from bot.scheduler import create_scheduler
+from bot.storage.migrate import upgrade_async
 from bot.web import create_web_app
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,9 @@ async def run(settings: Settings) -> int:
         starters.append(starter)
     scheduler = create_scheduler(app)
     scheduler.start()
-    server = uvicorn.Server(uvicorn.Config(create_web_app(app, routes), host=settings.http_host, port=settings.http_port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_web_app(app, routes), host=settings.http_host, port=settings.http_port, log_level="warning")
+    )
     # the console chat needs no web endpoints; channels do (WeChat callback, Telegram webhook, health, metrics)
     server_task = asyncio.create_task(server.serve()) if channels else None
     try:

@@ -1,4 +1,5 @@
 """APScheduler ticks: dispatch due outbox rows, sweep SLAs, reload the knowledge base, purge expired data."""
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """The one ASGI app: /healthz, /metrics, and the routes channels add (WeChat callback, Telegram webhook)."""
+
 from __future__ import annotations
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest

@@ -1,17 +1,21 @@
 """Complaint intake: what happened, where, an optional call-back number, confirm — then a TS case with its deadline."""
+
 from __future__ import annotations
 
 import re
 
-from bot.office.cases import open_case
 from bot.core.masking import mask_phone, parse_mobile
 from bot.core.messages import Attachment, Reply
 from bot.core.turn import Turn
+from bot.office.cases import open_case
 from handlers.words import is_cancel, is_skip, is_yes
 from knowledge.text import normalize
 
 MAX_ATTACHMENTS = 10
-_TRIGGER = re.compile(r"^(我|本人)?(要|想|需要)?(投诉|举报)(一下)?|^i (want|would like|need) to (make a )?(complain|complaint)( about)?|^complaint:?", re.IGNORECASE)
+_TRIGGER = re.compile(
+    r"^(我|本人)?(要|想|需要)?(投诉|举报)(一下)?|^i (want|would like|need) to (make a )?(complain|complaint)( about)?|^complaint:?",
+    re.IGNORECASE,
+)
 
 
 def describes_something(text: str) -> bool:
@@ -76,8 +80,15 @@ async def _submit(turn: Turn) -> list[Reply]:
     if draft["phone"]:
         turn.citizen.phone = draft["phone"]
     case = await open_case(
-        turn.session, turn.services, case_type="complaint", citizen=turn.citizen, now=turn.now,
-        description=draft["what"], place=draft["where"], phone=draft["phone"], attachments=attachments,
+        turn.session,
+        turn.services,
+        case_type="complaint",
+        citizen=turn.citizen,
+        now=turn.now,
+        description=draft["what"],
+        place=draft["where"],
+        phone=draft["phone"],
+        attachments=attachments,
     )
     turn.state = {}
     days = turn.services.settings.deadline_days("complaint")

@@ -1,4 +1,5 @@
 """Procedure questions: the one-time notification for a confident match, choices for a vague one, never a guess."""
+
 from __future__ import annotations
 
 from bot.core.messages import Choice, Reply

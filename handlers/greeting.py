@@ -1,11 +1,19 @@
 """Greetings, goodbyes and the main menu (三有: 来有迎声，问有答声，走有送声)."""
+
 from __future__ import annotations
 
 from bot.core.messages import Reply
-from handlers.consult import procedure_choice
 from bot.core.turn import Turn
+from handlers.consult import procedure_choice
 
-GUIDE_PROCEDURES = ("health-certificate", "public-place-hygiene-license", "medical-institution-license", "birth-certificate", "office-hours-location", "complaint-hotline")
+GUIDE_PROCEDURES = (
+    "health-certificate",
+    "public-place-hygiene-license",
+    "medical-institution-license",
+    "birth-certificate",
+    "office-hours-location",
+    "complaint-hotline",
+)
 
 
 def menu(turn: Turn) -> Reply:

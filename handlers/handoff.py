@@ -1,13 +1,14 @@
 """Handoff to a person (转人工): a ZX case in the staff queue, and the citizen told roughly when."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.office.cases import add_citizen_message, open_case
 from bot.core.messages import Reply
-from bot.storage.models import Case
 from bot.core.turn import Turn
 from bot.core.workdays import next_opening
+from bot.office.cases import add_citizen_message, open_case
+from bot.storage.models import Case
 
 LIVE_STATUSES = ("new", "assigned", "in_progress", "waiting")
 
@@ -31,7 +32,9 @@ async def start(turn: Turn, *, automatic: bool = False, question: str = "") -> l
     case = await live_case(turn)
     if case is None:
         summary = question or turn.text or "转人工"
-        case = await open_case(turn.session, turn.services, case_type="consultation", citizen=turn.citizen, now=turn.now, description=summary)
+        case = await open_case(
+            turn.session, turn.services, case_type="consultation", citizen=turn.citizen, now=turn.now, description=summary
+        )
         turn.state = {"live_case": case.number}
     turn.citizen.unknown_streak = 0
     settings = turn.services.settings
@@ -51,7 +54,13 @@ async def relay(turn: Turn, case: Case) -> list[Reply]:
     turn.case_id = case.id
     await add_citizen_message(turn.session, turn.services, case, turn.now)
     await turn.services.events.publish(
-        "citizen_message", session=turn.session, services=turn.services, case=case, citizen=turn.citizen,
-        text=text, attachments=turn.inbound.attachments, now=turn.now,
+        "citizen_message",
+        session=turn.session,
+        services=turn.services,
+        case=case,
+        citizen=turn.citizen,
+        text=text,
+        attachments=turn.inbound.attachments,
+        now=turn.now,
     )
     return [] if case.assignee_id else [turn.reply("handoff_ack")]

@@ -1,9 +1,10 @@
 """Deleting one's data on request (删除我的数据 / delete my data): confirm, then forget."""
+
 from __future__ import annotations
 
 from bot.core.messages import Reply
-from bot.office.privacy import forget_citizen
 from bot.core.turn import Turn
+from bot.office.privacy import forget_citizen
 from handlers.words import is_yes
 
 

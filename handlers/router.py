@@ -1,10 +1,10 @@
 """Which flow handles a turn: platform events, commands, choices, an open flow, a live handoff, or the detected intent."""
+
 from __future__ import annotations
 
 from bot.core.messages import Reply
 from bot.core.turn import Turn
-from handlers import complaint, consult, greeting, handoff, privacy, status
-from handlers import survey
+from handlers import complaint, consult, greeting, handoff, privacy, status, survey
 from knowledge.intents import detect
 from knowledge.text import normalize
 

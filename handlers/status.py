@@ -1,10 +1,11 @@
 """Case status: the citizen's own open cases, or one case by number only if it is theirs."""
+
 from __future__ import annotations
 
-from bot.office.cases import citizen_cases, find_for_citizen
 from bot.core.messages import Reply
-from bot.storage.models import Case
 from bot.core.turn import Turn
+from bot.office.cases import citizen_cases, find_for_citizen
+from bot.storage.models import Case
 from knowledge.intents import Intent
 
 
@@ -14,7 +15,10 @@ def _local(turn: Turn, moment) -> str:
 
 def _line(turn: Turn, case: Case) -> str:
     return turn.t(
-        "status_line", number=case.number, type=turn.t(f"type_{case.type}"), status=turn.t(f"status_{case.status}"),
+        "status_line",
+        number=case.number,
+        type=turn.t(f"type_{case.type}"),
+        status=turn.t(f"status_{case.status}"),
         due=case.due_at.astimezone(turn.services.settings.tz).strftime("%Y-%m-%d"),
     )
 
@@ -28,10 +32,17 @@ async def show(turn: Turn, intent: Intent | None = None) -> list[Reply]:
         if case is None:
             return [turn.reply("status_not_found", number=intent.case_number)]
         extra = turn.t("status_resolution", resolution=case.resolution) if case.resolution else ""
-        return [turn.reply(
-            "status_detail", number=case.number, type=turn.t(f"type_{case.type}"), status=turn.t(f"status_{case.status}"),
-            created=_local(turn, case.created_at), due=_local(turn, case.due_at), extra=extra,
-        )]
+        return [
+            turn.reply(
+                "status_detail",
+                number=case.number,
+                type=turn.t(f"type_{case.type}"),
+                status=turn.t(f"status_{case.status}"),
+                created=_local(turn, case.created_at),
+                due=_local(turn, case.due_at),
+                extra=extra,
+            )
+        ]
     cases = await citizen_cases(turn.session, turn.citizen)
     if not cases:
         return [turn.reply("status_none")]

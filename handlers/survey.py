@@ -1,12 +1,13 @@
 """The citizen's side of a follow-up survey: tap (or type) one of five levels, then an optional comment."""
+
 from __future__ import annotations
 
 import logging
 
-from bot.office import surveys
 from bot.core.messages import Reply
-from bot.storage.survey_models import Survey
 from bot.core.turn import Turn
+from bot.office import surveys
+from bot.storage.survey_models import Survey
 from handlers.words import is_skip
 from knowledge.intents import detect
 from knowledge.text import normalize

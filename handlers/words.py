@@ -1,4 +1,5 @@
 """Small answers citizens type in flows: skip, yes, cancel — in Chinese and English."""
+
 from __future__ import annotations
 
 from knowledge.text import normalize

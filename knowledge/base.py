@@ -1,4 +1,5 @@
 """The knowledge base in use: procedures with their search index, reloaded safely when files change."""
+
 from __future__ import annotations
 
 import logging
@@ -24,7 +25,7 @@ class KnowledgeBase:
         self.positions = {pid: i for i, pid in enumerate(ids if ids is not None else [p.id for p in procedures])}
 
     @classmethod
-    def build(cls, procedures: Sequence[Procedure]) -> "KnowledgeBase":
+    def build(cls, procedures: Sequence[Procedure]) -> KnowledgeBase:
         """Index a list of procedures."""
         return cls(procedures, SearchIndex.build(procedures))
 

@@ -1,4 +1,5 @@
 """A load cache for large knowledge bases: validated procedures and the built index, keyed by the files' signature."""
+
 from __future__ import annotations
 
 import hashlib

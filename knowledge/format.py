@@ -1,20 +1,41 @@
 """Turn a procedure into the one-time notification (一次性告知): everything in one message."""
+
 from __future__ import annotations
 
 from knowledge.model import Material, Procedure
 
 _LABELS = {
     "zh": {
-        "materials": "所需材料", "none": "无需提交材料", "steps": "办理流程", "time_limit": "办理时限",
-        "fee": "收费标准", "location": "办理地点", "hours": "办公时间", "phone": "咨询电话",
-        "department": "承办部门", "basis": "办理依据", "faq": "常见问题", "copies": "{n}份",
-        "header": "【{title}】一次性告知", "footer": "以上为全部所需材料和流程，如有疑问可回复“人工服务”。",
+        "materials": "所需材料",
+        "none": "无需提交材料",
+        "steps": "办理流程",
+        "time_limit": "办理时限",
+        "fee": "收费标准",
+        "location": "办理地点",
+        "hours": "办公时间",
+        "phone": "咨询电话",
+        "department": "承办部门",
+        "basis": "办理依据",
+        "faq": "常见问题",
+        "copies": "{n}份",
+        "header": "【{title}】一次性告知",
+        "footer": "以上为全部所需材料和流程，如有疑问可回复“人工服务”。",
     },
     "en": {
-        "materials": "Required materials", "none": "No materials required", "steps": "Steps",
-        "time_limit": "Time limit", "fee": "Fee", "location": "Where", "hours": "Hours", "phone": "Phone",
-        "department": "Department", "basis": "Legal basis", "faq": "FAQ", "copies": "{n} cop{ies}",
-        "header": "[{title}] Everything you need, at once", "footer": 'That is the complete list. Reply "human" to ask a member of staff.',
+        "materials": "Required materials",
+        "none": "No materials required",
+        "steps": "Steps",
+        "time_limit": "Time limit",
+        "fee": "Fee",
+        "location": "Where",
+        "hours": "Hours",
+        "phone": "Phone",
+        "department": "Department",
+        "basis": "Legal basis",
+        "faq": "FAQ",
+        "copies": "{n} cop{ies}",
+        "header": "[{title}] Everything you need, at once",
+        "footer": 'That is the complete list. Reply "human" to ask a member of staff.',
     },
 }
 

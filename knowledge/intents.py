@@ -1,4 +1,5 @@
 """Intent detection: greeting, goodbye, complaint, handoff, case status, privacy, menu, or a procedure question."""
+
 from __future__ import annotations
 
 import re
@@ -9,11 +10,19 @@ from knowledge.text import normalize
 CASE_NUMBER = re.compile(r"(?<![a-z0-9])(zx|ts|zg)[\s\-_]*(\d{8})[\s\-_]*(\d{4})(?![0-9])", re.IGNORECASE)
 CASE_NUMBER_ATTEMPT = re.compile(r"(?<![a-z])(zx|ts|zg)[\s\-_]*\d{4,}", re.IGNORECASE)
 
-_GREETING = re.compile(r"^((你好|您好|嗨|哈喽|在吗|在不在|有人吗|早上好|上午好|中午好|下午好|晚上好|hi|hello|hey|good (morning|afternoon|evening))[\s!！,，.。~～呀啊吗]*)+$")
-_GOODBYE = re.compile(r"^((再见|拜拜|谢谢(你|您)?|多谢|感谢|好的|没有了|没事了|bye|goodbye|thanks|thank you|thx|ok)[\s!！,，.。~～了啦呀啊]*)+$")
+_GREETING = re.compile(
+    r"^((你好|您好|嗨|哈喽|在吗|在不在|有人吗|早上好|上午好|中午好|下午好|晚上好|hi|hello|hey|good (morning|afternoon|evening))[\s!！,，.。~～呀啊吗]*)+$"
+)
+_GOODBYE = re.compile(
+    r"^((再见|拜拜|谢谢(你|您)?|多谢|感谢|好的|没有了|没事了|bye|goodbye|thanks|thank you|thx|ok)[\s!！,，.。~～了啦呀啊]*)+$"
+)
 _MENU = re.compile(r"^(菜单|帮助|主菜单|menu|help|start|开始)$")
-_HANDOFF = re.compile(r"转人工|人工服务|人工客服|找人工|真人|工作人员(联系|回复|处理)|找工作人员|\bhuman\b|\bagent\b|\boperator\b|speak to (a |some)?(person|someone|staff)|talk to (a |some)?(person|someone|staff)")
-_COMPLAINT_INFO = re.compile(r"(投诉|举报|监督)(电话|热线|方式|渠道|邮箱)|(complaint|report|supervision) (hotline|number|phone|line)|hotline")
+_HANDOFF = re.compile(
+    r"转人工|人工服务|人工客服|找人工|真人|工作人员(联系|回复|处理)|找工作人员|\bhuman\b|\bagent\b|\boperator\b|speak to (a |some)?(person|someone|staff)|talk to (a |some)?(person|someone|staff)"
+)
+_COMPLAINT_INFO = re.compile(
+    r"(投诉|举报|监督)(电话|热线|方式|渠道|邮箱)|(complaint|report|supervision) (hotline|number|phone|line)|hotline"
+)
 _COMPLAINT = re.compile(
     r"投诉|举报|态度(很|太|非常|特别)?(差|恶劣|不好)|刁难|推诿|扯皮|乱收费|吃拿卡要|不作为|跑了.{0,3}趟|让我跑|没人管|不满意|"
     r"\bcomplain|\bcomplaint|rude|unfair|bribe"

@@ -1,4 +1,5 @@
 """Load and validate the knowledge base, reporting every problem as `file: field: problem`."""
+
 from __future__ import annotations
 
 import logging
@@ -39,7 +40,7 @@ def _field_path(loc: tuple) -> str:
     parts: list[str] = []
     for item in loc:
         if isinstance(item, int):
-            parts[-1 if parts else 0:] = [f"{parts[-1] if parts else ''}[{item}]"]
+            parts[-1 if parts else 0 :] = [f"{parts[-1] if parts else ''}[{item}]"]
         else:
             parts.append(str(item))
     return ".".join(parts) or "(file)"

@@ -1,4 +1,5 @@
 """Typed procedures as the knowledge-base files describe them (format in shared/CONTRACT.md)."""
+
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator

@@ -1,4 +1,5 @@
 """Ranked procedure search: field-weighted BM25 over words and Chinese bigrams, with a calibrated confidence."""
+
 from __future__ import annotations
 
 import math
@@ -77,7 +78,9 @@ class SearchIndex:
         self._postings = postings
         n = self._n = max(len(procedures), 1)
         self._idf = {token: math.log(1 + (n - len(p[0]) + 0.5) / (len(p[0]) + 0.5)) for token, p in postings.items()}
-        self._phrase_lengths = sorted({len(t) - 3 for t in postings if t.startswith("kw:") and 2 <= len(t) - 3 <= MAX_PHRASE_CHARS and not t.isascii()})
+        self._phrase_lengths = sorted(
+            {len(t) - 3 for t in postings if t.startswith("kw:") and 2 <= len(t) - 3 <= MAX_PHRASE_CHARS and not t.isascii()}
+        )
         self._unknown_idf = math.log(1 + (n + 0.5) / 0.5)
         english = [t for t in self._idf if t.isascii() and t.isalpha() and len(t) >= 4]
         self._vocab_by_deletion = self._deletion_index(english)
@@ -86,7 +89,7 @@ class SearchIndex:
             self._vocab_by_prefix.setdefault(token[:PREFIX], token)
 
     @classmethod
-    def build(cls, procedures: Sequence[Procedure]) -> "SearchIndex":
+    def build(cls, procedures: Sequence[Procedure]) -> SearchIndex:
         """Tokenise every procedure's title, keywords, FAQ questions and department into BM25 postings."""
         n = max(len(procedures), 1)
         lengths = np.zeros(len(procedures), dtype=np.float32)
@@ -121,10 +124,15 @@ class SearchIndex:
         sizes = np.fromiter((len(self._postings[t][0]) for t in tokens), dtype=np.int64, count=len(tokens))
         docs = np.concatenate([self._postings[t][0] for t in tokens]) if tokens else np.zeros(0, np.int32)
         weights = np.concatenate([self._postings[t][1] for t in tokens]) if tokens else np.zeros(0, np.float32)
-        return {"tokens": tokens, "sizes": sizes.tobytes(), "docs": docs.astype(np.int32).tobytes(), "weights": weights.astype(np.float32).tobytes()}
+        return {
+            "tokens": tokens,
+            "sizes": sizes.tobytes(),
+            "docs": docs.astype(np.int32).tobytes(),
+            "weights": weights.astype(np.float32).tobytes(),
+        }
 
     @classmethod
-    def restore(cls, procedures: Sequence[Procedure], state: dict) -> "SearchIndex":
+    def restore(cls, procedures: Sequence[Procedure], state: dict) -> SearchIndex:
         """An index from `export()` output, without tokenising anything."""
         sizes = np.frombuffer(state["sizes"], dtype=np.int64)
         docs = np.frombuffer(state["docs"], dtype=np.int32)

@@ -1,4 +1,5 @@
 """Shared fixtures: a migrated database per test (SQLite, and PostgreSQL when configured), an app with a fake clock."""
+
 from __future__ import annotations
 
 import asyncio
@@ -19,7 +20,7 @@ from bot.core.messages import Inbound
 from bot.storage.migrate import upgrade
 from tests.fakes.clock import FakeClock
 from tests.fakes.recording import RecordingChannel
-from tests.telegram_fixtures import api, world  # noqa: F401  (shared Telegram fixtures)
+from tests.telegram_fixtures import api, world
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 POSTGRES_URL = os.environ.get("CONSULT_TEST_POSTGRES_URL")
@@ -83,6 +84,7 @@ def clock() -> FakeClock:
 @pytest.fixture
 def settings_factory(database_url, tmp_path):
     """Build Settings for a test, with overrides; never reads the developer's .env."""
+
     def make(**overrides) -> Settings:
         values = dict(database_url=database_url, quiet_hours="21:00-08:00", office_hours="09:00-17:00", cache_dir=tmp_path / "cache")
         values.update(overrides)

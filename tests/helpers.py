@@ -1,4 +1,5 @@
 """Small builders shared by the case tests: staff rows and a filed complaint."""
+
 from __future__ import annotations
 
 from bot.storage.models import Staff

@@ -1,4 +1,5 @@
 """Builders for the survey tests: staff rows, a complaint filed through the dialog, resolved by staff."""
+
 from __future__ import annotations
 
 from sqlalchemy import select

@@ -1,4 +1,5 @@
 """Fixtures shared by the Telegram tests: the fake Bot API and a running bot attached to it."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """The layers, as the tree shows them: which package may import which, no platform SDK below the channels, no cycles."""
+
 from __future__ import annotations
 
 import ast
@@ -58,7 +59,7 @@ def _imports(name: str, path: Path) -> set[str]:
 def _package(module: str) -> str:
     """The layer a module belongs to: bot.<package> for bot's sub-packages, else its top-level name."""
     parts = module.split(".")
-    if parts[0] == "bot" and len(parts) > 2 or parts[0] == "bot" and len(parts) == 2 and module not in MODULES:
+    if (parts[0] == "bot" and len(parts) > 2) or (parts[0] == "bot" and len(parts) == 2 and module not in MODULES):
         return ".".join(parts[:2])
     if parts[0] == "bot" and len(parts) == 2 and (ROOT / "bot" / parts[1]).is_dir():
         return module
@@ -78,9 +79,8 @@ def test_each_layer_imports_only_what_it_may():
         layer = _layer_of(name)
         for target in _imports(name, path):
             for banned in FORBIDDEN.get(layer, ()):
-                if target == banned or target.startswith(banned + "."):
-                    if not (target in SHARED_LEAVES):
-                        offenders.append(f"{name} imports {target}")
+                if (target == banned or target.startswith(banned + ".")) and target not in SHARED_LEAVES:
+                    offenders.append(f"{name} imports {target}")
     assert offenders == []
 
 
@@ -119,7 +119,7 @@ def test_no_cycle_between_packages():
     def visit(node: str, trail: list[str]) -> None:
         for nxt in sorted(graph.get(node, ())):
             if nxt in trail:
-                cycles.append(" → ".join([*trail[trail.index(nxt):], nxt]))
+                cycles.append(" → ".join([*trail[trail.index(nxt) :], nxt]))
             elif len(trail) < 12:
                 visit(nxt, [*trail, nxt])
 
@@ -150,7 +150,7 @@ def test_every_module_and_public_function_has_a_docstring():
         if path.stat().st_size and not ast.get_docstring(tree):
             missing.append(name)
         for node in tree.body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and not node.name.startswith("_"):
-                if not ast.get_docstring(node):
-                    missing.append(f"{name}:{node.name}")
+            public = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and not node.name.startswith("_")
+            if public and not ast.get_docstring(node):
+                missing.append(f"{name}:{node.name}")
     assert missing == []

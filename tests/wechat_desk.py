@@ -1,4 +1,5 @@
 """Fixtures for the WeChat tests: the bot's ASGI app with the WeChat channel attached, a fake WeChat API, WeChat's server."""
+
 from __future__ import annotations
 
 import re
@@ -58,9 +59,13 @@ async def fake_api():
 @pytest.fixture
 def wechat_settings(settings_factory, fake_api):
     """Settings with the WeChat channel configured against the fake API; overrides allowed."""
+
     def make(**overrides):
         values = dict(
-            wechat_app_id=APP_ID, wechat_app_secret=SECRET, wechat_token=TOKEN, wechat_aes_key=AES_KEY,
+            wechat_app_id=APP_ID,
+            wechat_app_secret=SECRET,
+            wechat_token=TOKEN,
+            wechat_aes_key=AES_KEY,
             wechat_api_base_url=fake_api.base_url,
         )
         values.update(overrides)

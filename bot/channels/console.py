@@ -1,4 +1,5 @@
 """The console channel: a citizen chat in the terminal (interactive or piped), and where staff alerts land locally."""
+
 from __future__ import annotations
 
 import asyncio

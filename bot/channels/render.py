@@ -1,4 +1,5 @@
 """The one place replies become channel text: choices as buttons or numbered lines, escaping, length splits."""
+
 from __future__ import annotations
 
 import html

@@ -1,4 +1,5 @@
 """What `ask --json` reports for a question: intent, matched procedure, score, confidence, alternatives."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -12,7 +13,13 @@ def analyse(kb: KnowledgeBase, question: str) -> dict[str, Any]:
     intent = detect(question)
     result = kb.search(question)
     alternatives = [h.procedure.id for h in result.hits[1:4]]
-    out: dict[str, Any] = {"intent": intent.name, "id": None, "score": round(result.confidence, 4), "confident": False, "alternatives": alternatives}
+    out: dict[str, Any] = {
+        "intent": intent.name,
+        "id": None,
+        "score": round(result.confidence, 4),
+        "confident": False,
+        "alternatives": alternatives,
+    }
     if intent.case_number:
         out["case_number"] = intent.case_number
     if intent.name != "procedure":

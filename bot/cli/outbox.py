@@ -1,10 +1,11 @@
 """`python -m bot outbox unknown|resolve`: messages orphaned mid-send, listed for staff to verify by hand."""
+
 from __future__ import annotations
 
 import json
 import sys
 
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.masking import mask_text
@@ -16,9 +17,14 @@ async def _record(session: AsyncSession, row: OutboxMessage, tz) -> dict:
     case = await session.get(Case, row.case_id) if row.case_id else None
     text = " / ".join(r.get("text", "") for r in row.payload.get("replies", []))
     return {
-        "id": row.id, "kind": row.kind, "case": case.number if case else None, "channel": row.channel,
-        "recipient": mask_text(row.recipient), "claimed_at": row.claimed_at.astimezone(tz).isoformat() if row.claimed_at else None,
-        "claimed_by": row.claimed_by, "text": mask_text(text)[:200],
+        "id": row.id,
+        "kind": row.kind,
+        "case": case.number if case else None,
+        "channel": row.channel,
+        "recipient": mask_text(row.recipient),
+        "claimed_at": row.claimed_at.astimezone(tz).isoformat() if row.claimed_at else None,
+        "claimed_by": row.claimed_by,
+        "text": mask_text(text)[:200],
     }
 
 
@@ -31,7 +37,9 @@ async def _list_unknown(app, args) -> int:
     if not records:
         print("no messages with unknown delivery")
     for r in records:
-        print(f"#{r['id']}\t{r['kind']}\t{r['case'] or '-'}\t{r['channel']}:{r['recipient']}\tclaimed {r['claimed_at']} by {r['claimed_by']}\t{r['text']}")
+        print(
+            f"#{r['id']}\t{r['kind']}\t{r['case'] or '-'}\t{r['channel']}:{r['recipient']}\tclaimed {r['claimed_at']} by {r['claimed_by']}\t{r['text']}"
+        )
     return 0
 
 

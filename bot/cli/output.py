@@ -1,4 +1,5 @@
 """How cases look on the command line and in JSON: personal data masked, times in ISO 8601 with offset."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -6,8 +7,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.office.audit import trail
 from bot.core.masking import mask_phone, mask_text
+from bot.office.audit import trail
 from bot.storage.models import Attachment, Case, Staff
 
 

@@ -1,6 +1,8 @@
 """`python -m bot report [--from DATE] [--to DATE] [--json] [--csv FILE]`: service-quality figures for supervisors."""
+
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
 import sys
@@ -8,8 +10,8 @@ import unicodedata
 from datetime import date, timedelta
 from typing import Any
 
-from bot.office import report
 from bot.delivery.outbox import unknown_count
+from bot.office import report
 
 DEFAULT_DAYS = 30
 LABELS = (
@@ -54,7 +56,9 @@ def as_text(data: dict[str, Any], unknown: int) -> str:
             for key, label in LABELS:
                 lines.append(f"  {_pad(label)}{_value(figures, key)}")
             escalations = figures["escalations"]
-            lines.append(f"  {_pad('升级 escalations (提醒/催办/督办)')}{escalations['reminder']}/{escalations['overdue']}/{escalations['supervise']}")
+            lines.append(
+                f"  {_pad('升级 escalations (提醒/催办/督办)')}{escalations['reminder']}/{escalations['overdue']}/{escalations['supervise']}"
+            )
         lines.append("")
     if unknown:
         lines.append(f"!! {unknown} 条消息发送状态未知，请核实：python -m bot outbox unknown")
@@ -68,6 +72,14 @@ def _parse_day(value: str | None, name: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise SystemExit(f"report: {name}: not an ISO date (YYYY-MM-DD): {value!r}") from None
+
+
+def _write_csv(path: str, rows: list[dict]) -> None:
+    fields = list(rows[0]) if rows else ["number"]
+    with open(path, "w", newline="", encoding="utf-8-sig") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 async def _report(app, args) -> int:
@@ -84,11 +96,7 @@ async def _report(app, args) -> int:
             data = await report.build(session, app.services, start, end, now)
             unknown = await unknown_count(session)
     if args.csv:
-        fields = list(rows[0]) if rows else ["number"]
-        with open(args.csv, "w", newline="", encoding="utf-8-sig") as handle:
-            writer = csv.DictWriter(handle, fieldnames=fields)
-            writer.writeheader()
-            writer.writerows(rows)
+        await asyncio.to_thread(_write_csv, args.csv, rows)
         print(f"wrote {len(rows)} case(s) to {args.csv}")
         return 0
     if args.json:

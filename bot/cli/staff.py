@@ -1,4 +1,5 @@
 """Operator and staff commands: `staff add|list`, `cases list|show` and the staff actions on a case."""
+
 from __future__ import annotations
 
 import json
@@ -7,8 +8,8 @@ import sys
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bot.office import casework
 from bot.cli.output import case_record, case_table
+from bot.office import casework
 from bot.storage.models import Case, Staff
 
 ROLES = ("staff", "supervisor", "leader")
@@ -19,10 +20,18 @@ async def _staff_add(app, args) -> int:
     async with app.sessions() as session:
         try:
             async with session.begin():
-                session.add(Staff(
-                    name=args.name, role=args.role, department=args.department, title=args.title,
-                    telegram_id=args.telegram_id, wechat_openid=args.wechat_openid, active=True, created_at=app.clock.now(),
-                ))
+                session.add(
+                    Staff(
+                        name=args.name,
+                        role=args.role,
+                        department=args.department,
+                        title=args.title,
+                        telegram_id=args.telegram_id,
+                        wechat_openid=args.wechat_openid,
+                        active=True,
+                        created_at=app.clock.now(),
+                    )
+                )
         except IntegrityError:
             print("staff add: a staff member with that name, Telegram id or WeChat openid exists already", file=sys.stderr)
             return 1
@@ -33,7 +42,10 @@ async def _staff_add(app, args) -> int:
 async def _staff_list(app, args) -> int:
     async with app.sessions() as session:
         for staff in await session.scalars(select(Staff).order_by(Staff.id)):
-            reach = ", ".join(x for x in (staff.telegram_id and f"telegram {staff.telegram_id}", staff.wechat_openid and "wechat") if x) or "log only"
+            reach = (
+                ", ".join(x for x in (staff.telegram_id and f"telegram {staff.telegram_id}", staff.wechat_openid and "wechat") if x)
+                or "log only"
+            )
             print(f"{staff.name}\t{staff.role}\t{staff.department or '-'}\t{reach}\t{'active' if staff.active else 'inactive'}")
     return 0
 

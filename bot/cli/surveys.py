@@ -1,4 +1,5 @@
 """`python -m bot surveys list|appeal|decide`: follow-up surveys and appeals against ratings, for staff."""
+
 from __future__ import annotations
 
 import json
@@ -6,11 +7,12 @@ import sys
 
 from sqlalchemy import select
 
-from bot.office import casework, appeals as survey_appeals
 from bot.core.masking import mask_text
+from bot.office import appeals as survey_appeals
+from bot.office import casework
+from bot.office.surveys import level_name
 from bot.storage.models import Case
 from bot.storage.survey_models import Survey
-from bot.office.surveys import level_name
 
 STATUSES = ("pending", "sent", "reminded", "answered", "unrated", "cancelled")
 
@@ -27,9 +29,17 @@ async def _list(app, args) -> int:
             query = query.where(Survey.status == args.status)
         records = [
             {
-                "case": number, "kind": s.kind, "status": s.status, "rating": s.rating, "rating_zh": level_name(s.rating, "zh") if s.rating else None,
-                "comment": mask_text(s.comment) if s.comment else None, "due_at": _iso(s.due_at, tz), "sent_at": _iso(s.sent_at, tz),
-                "answered_at": _iso(s.answered_at, tz), "appeal": s.appeal_status, "appeal_reason": s.appeal_reason,
+                "case": number,
+                "kind": s.kind,
+                "status": s.status,
+                "rating": s.rating,
+                "rating_zh": level_name(s.rating, "zh") if s.rating else None,
+                "comment": mask_text(s.comment) if s.comment else None,
+                "due_at": _iso(s.due_at, tz),
+                "sent_at": _iso(s.sent_at, tz),
+                "answered_at": _iso(s.answered_at, tz),
+                "appeal": s.appeal_status,
+                "appeal_reason": s.appeal_reason,
             }
             for s, number in (await session.execute(query)).all()
         ]

@@ -1,4 +1,5 @@
 """The dialog engine: dedupe, lock the conversation, run the handler in one transaction, save state with the turn."""
+
 from __future__ import annotations
 
 import asyncio
@@ -16,12 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core import language
 from bot.core.locks import KeyedLocks
-from bot.storage.group_commit import GroupCommit, Waiting
 from bot.core.messages import Inbound, Reply, TurnResult
-from bot.storage.models import Citizen, ConversationMessage, InboundReceipt
 from bot.core.services import Services
 from bot.core.texts import t
 from bot.core.turn import Turn
+from bot.storage.group_commit import GroupCommit, Waiting
+from bot.storage.models import Citizen, ConversationMessage, InboundReceipt
 from bot.storage.upsert import insert_ignore
 
 log = logging.getLogger(__name__)
@@ -98,7 +99,12 @@ class Engine:
     """
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], services: Services, route: Router, *, group_commit: bool = False,
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        services: Services,
+        route: Router,
+        *,
+        group_commit: bool = False,
     ) -> None:
         self.sessions = sessions
         self.services = services
@@ -141,7 +147,9 @@ class Engine:
             # another process recorded the same platform message id first: answer as it did
             async with self.sessions() as session:
                 existing = await session.scalar(
-                    select(InboundReceipt).where(InboundReceipt.channel == inbound.channel, InboundReceipt.message_key == _receipt_key(inbound))
+                    select(InboundReceipt).where(
+                        InboundReceipt.channel == inbound.channel, InboundReceipt.message_key == _receipt_key(inbound)
+                    )
                 )
             if existing is None or not inbound.message_id:
                 raise
@@ -159,16 +167,25 @@ class Engine:
     @staticmethod
     def _new_citizen(inbound: Inbound, now: datetime) -> dict[str, Any]:
         return dict(
-            channel=inbound.channel, external_id=inbound.user_id, lang=language.from_hint(inbound.lang_hint),
-            display_name=(inbound.display_name or None) and inbound.display_name[:128], notice_shown=False,
-            state={}, unknown_streak=0, unreachable=False, created_at=now, window_sends=0,
+            channel=inbound.channel,
+            external_id=inbound.user_id,
+            lang=language.from_hint(inbound.lang_hint),
+            display_name=(inbound.display_name or None) and inbound.display_name[:128],
+            notice_shown=False,
+            state={},
+            unknown_streak=0,
+            unreachable=False,
+            created_at=now,
+            window_sends=0,
         )
 
     async def _check_repeat(self, session: AsyncSession, inbound: Inbound) -> None:
         if not inbound.message_id:
             return
         existing = await session.scalar(
-            select(InboundReceipt.reply).where(InboundReceipt.channel == inbound.channel, InboundReceipt.message_key == _receipt_key(inbound))
+            select(InboundReceipt.reply).where(
+                InboundReceipt.channel == inbound.channel, InboundReceipt.message_key == _receipt_key(inbound)
+            )
         )
         if existing is not None:
             raise _Duplicate([Reply.from_json(r) for r in existing])
@@ -237,15 +254,22 @@ class Engine:
         if not keys:
             return {}
         rows = await session.execute(
-            select(InboundReceipt.channel, InboundReceipt.message_key, InboundReceipt.reply)
-            .where(tuple_(InboundReceipt.channel, InboundReceipt.message_key).in_(keys))
+            select(InboundReceipt.channel, InboundReceipt.message_key, InboundReceipt.reply).where(
+                tuple_(InboundReceipt.channel, InboundReceipt.message_key).in_(keys)
+            )
         )
         return {(channel, key): [Reply.from_json(r) for r in reply or []] for channel, key, reply in rows}
 
     # ---- the turn itself -----------------------------------------------------------------------------
 
     async def _run(
-        self, session: AsyncSession, inbound: Inbound, citizen: Citizen, now: datetime, writes: _Writes, after_turn: AfterTurn | None,
+        self,
+        session: AsyncSession,
+        inbound: Inbound,
+        citizen: Citizen,
+        now: datetime,
+        writes: _Writes,
+        after_turn: AfterTurn | None,
     ) -> list[Reply]:
         state = copy.deepcopy(citizen.state or {})  # a nested change must show as a change to the ORM
         inbound = _as_choice(inbound, state)
@@ -271,8 +295,20 @@ class Engine:
         if inbound.display_name:
             citizen.display_name = inbound.display_name[:128]
         if inbound.text:
-            writes.history.append(dict(citizen_id=citizen.id, case_id=turn.case_id, direction="in", author=None, text=inbound.text[:HISTORY_CHARS], created_at=now))
-        writes.history += [dict(citizen_id=citizen.id, case_id=None, direction="out", author=None, text=r.text[:HISTORY_CHARS], created_at=now) for r in replies]
+            writes.history.append(
+                dict(
+                    citizen_id=citizen.id,
+                    case_id=turn.case_id,
+                    direction="in",
+                    author=None,
+                    text=inbound.text[:HISTORY_CHARS],
+                    created_at=now,
+                )
+            )
+        writes.history += [
+            dict(citizen_id=citizen.id, case_id=None, direction="out", author=None, text=r.text[:HISTORY_CHARS], created_at=now)
+            for r in replies
+        ]
         self._receipt(writes, inbound, citizen.id, replies, now)
         if after_turn is not None:
             await after_turn(session, citizen, replies, now)
@@ -282,7 +318,12 @@ class Engine:
     def _receipt(writes: _Writes, inbound: Inbound, citizen_id: int | None, replies: list[Reply], now: datetime) -> None:
         """Remember the platform message id and its answer, so a retry gets the same reply and nothing else."""
         if inbound.message_id:
-            writes.receipts.append(dict(
-                channel=inbound.channel, message_key=_receipt_key(inbound), citizen_id=citizen_id,
-                reply=[r.to_json() for r in replies], created_at=now,
-            ))
+            writes.receipts.append(
+                dict(
+                    channel=inbound.channel,
+                    message_key=_receipt_key(inbound),
+                    citizen_id=citizen_id,
+                    reply=[r.to_json() for r in replies],
+                    created_at=now,
+                )
+            )

@@ -1,4 +1,5 @@
 """A per-app event bus: channels and surveys subscribe to case events, which run inside the event's transaction."""
+
 from __future__ import annotations
 
 import logging

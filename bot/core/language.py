@@ -1,4 +1,5 @@
 """Which language to answer in: Chinese first, English when the citizen writes English."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """Per-key asyncio locks: one turn at a time per conversation, one creator per staff topic, inside this process."""
+
 from __future__ import annotations
 
 import asyncio

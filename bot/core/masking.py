@@ -1,4 +1,5 @@
 """Mask personal data (mobile numbers, ID numbers) wherever text leaves the case record."""
+
 from __future__ import annotations
 
 import re

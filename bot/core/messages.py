@@ -1,4 +1,5 @@
 """Channel-neutral message types: what a citizen sent (Inbound) and what the bot says (Reply)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -52,7 +53,7 @@ class Reply:
         return {"text": self.text, "choices": [[c.label, c.value] for c in self.choices]}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Reply":
+    def from_json(cls, data: dict[str, Any]) -> Reply:
         """Inverse of `to_json`."""
         return cls(text=data["text"], choices=tuple(Choice(label, value) for label, value in data.get("choices", [])))
 

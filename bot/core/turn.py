@@ -1,4 +1,5 @@
 """One conversation turn as handlers see it: the inbound, the citizen, the open transaction, the services."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -8,9 +9,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.messages import Choice, Inbound, Reply
-from bot.storage.models import Citizen
 from bot.core.services import Services
 from bot.core.texts import t
+from bot.storage.models import Citizen
 
 
 @dataclass

@@ -18,11 +18,11 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "UnknownYearError",
-    "WorkdaysFileError",
     "WorkCalendar",
+    "WorkdaysFileError",
     "due_at",
-    "working_hours_between",
     "next_opening",
+    "working_hours_between",
 ]
 
 _END_OF_DAY = time(23, 59, 59)
@@ -214,7 +214,7 @@ def _parse_overrides(raw: bytes, where: str) -> dict[int, tuple[set[date], set[d
         return WorkdaysFileError(f"{where}: {field}: {problem}")
 
     try:
-        document = yaml.load(raw, Loader=_OverrideLoader)  # noqa: S506 - subclass of SafeLoader
+        document = yaml.load(raw, Loader=_OverrideLoader)
     except yaml.YAMLError as exc:
         raise fail("yaml", _yaml_message(exc)) from exc
     if document is None:
@@ -317,9 +317,7 @@ def _require_hours(opening: time, closing: time) -> None:
         raise ValueError(f"opening {opening} must be before closing {closing}")
 
 
-def due_at(
-    received: datetime, days: int, calendar: WorkCalendar, tz: ZoneInfo, *, allow_guess: bool = True
-) -> datetime:
+def due_at(received: datetime, days: int, calendar: WorkCalendar, tz: ZoneInfo, *, allow_guess: bool = True) -> datetime:
     """Deadline: local 23:59:59 of the `days`-th working day after the local receipt date, aware in tz."""
     _require_aware("received", received)
     local_day = received.astimezone(tz).date()

@@ -1,4 +1,5 @@
 """What every channel adapter offers the dispatcher: send replies to a recipient, or fail clearly."""
+
 from __future__ import annotations
 
 from typing import Any, Protocol

@@ -1,4 +1,5 @@
 """The durable outbox: proactive messages due at a time, claimed in batches and sent at most once."""
+
 from __future__ import annotations
 
 import logging
@@ -12,9 +13,9 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.delivery.channel import ChannelAdapter, DeliveryError
 from bot.core.clock import Clock
 from bot.core.messages import Reply
+from bot.delivery.channel import ChannelAdapter, DeliveryError
 from bot.storage.models import OutboxMessage
 from bot.storage.upsert import insert_ignore
 
@@ -40,8 +41,16 @@ async def enqueue(
     """Add a message to the outbox in the caller's transaction; False when the dedup key was used already."""
     payload = {"replies": [r.to_json() for r in replies], **(extra or {})}
     values = dict(
-        kind=kind, dedup_key=dedup_key[:191], channel=channel, recipient=recipient, payload=payload,
-        case_id=case_id, status="pending", attempts=0, due_at=due_at, created_at=now,
+        kind=kind,
+        dedup_key=dedup_key[:191],
+        channel=channel,
+        recipient=recipient,
+        payload=payload,
+        case_id=case_id,
+        status="pending",
+        attempts=0,
+        due_at=due_at,
+        created_at=now,
     )
     return await insert_ignore(session, OutboxMessage, values, ["dedup_key"])
 
@@ -131,7 +140,11 @@ class Dispatcher:
                 .where(OutboxMessage.id.in_(ids))
                 .values(status="sending", claimed_at=now, claimed_by=self.worker, attempts=OutboxMessage.attempts + 1)
             )
-            rows = list(await session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.due_at, OutboxMessage.id)))
+            rows = list(
+                await session.scalars(
+                    select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.due_at, OutboxMessage.id)
+                )
+            )
         return rows
 
     async def _deliver(self, row: OutboxMessage) -> tuple[str, str | None]:

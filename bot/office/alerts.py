@@ -1,4 +1,5 @@
 """Alerts to staff, supervisors and leaders: who gets which level, masked text, sent once through the outbox."""
+
 from __future__ import annotations
 
 import logging
@@ -9,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.masking import mask_text
 from bot.core.messages import Reply
-from bot.storage.models import Case, Citizen, OutboxMessage, Staff
-from bot.delivery.outbox import Route
 from bot.core.texts import t
+from bot.delivery.outbox import Route
+from bot.storage.models import Case, Citizen, OutboxMessage, Staff
 from bot.storage.upsert import insert_for
 
 log = logging.getLogger(__name__)
@@ -105,14 +106,25 @@ class AlertBatch:
         if not recipients:
             log.warning("alert %s for %s: no %s registered; logging it instead", level, case.number if case else subject, "/".join(roles))
         for target in targets:
-            self.rows.append(dict(
-                kind="alert", dedup_key=f"alert:{level}:{subject}:{target}"[:191], channel="staff" if target != "log" else "log",
-                recipient=target, payload={
-                    "replies": [Reply(body).to_json()], "level": level, "case": case.number if case is not None else None,
-                    "withheld": [Reply(withheld).to_json()],  # for channels the office keeps citizens' words off
-                },
-                case_id=case.id if case is not None else None, status="pending", attempts=0, due_at=now, created_at=now,
-            ))
+            self.rows.append(
+                dict(
+                    kind="alert",
+                    dedup_key=f"alert:{level}:{subject}:{target}"[:191],
+                    channel="staff" if target != "log" else "log",
+                    recipient=target,
+                    payload={
+                        "replies": [Reply(body).to_json()],
+                        "level": level,
+                        "case": case.number if case is not None else None,
+                        "withheld": [Reply(withheld).to_json()],  # for channels the office keeps citizens' words off
+                    },
+                    case_id=case.id if case is not None else None,
+                    status="pending",
+                    attempts=0,
+                    due_at=now,
+                    created_at=now,
+                )
+            )
         return len(targets)
 
     async def flush(self) -> int:

@@ -1,4 +1,5 @@
 """Appeals against a rating (申诉): staff say it was mistaken or malicious, a supervisor upholds or rejects; all audited."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -35,7 +36,12 @@ async def appeal(session: AsyncSession, number: str, staff: Staff, appeal_type: 
     case, survey = await rated_survey(session, number)
     if survey.appeal_status in ("requested", "upheld"):
         raise CaseActionError(f"事项 {case.number} 的评价已在申诉中或已认定 / appeal already {survey.appeal_status}")
-    survey.appeal_status, survey.appeal_type, survey.appeal_reason, survey.appeal_by = "requested", appeal_type, reason.strip()[:2000], staff.name
+    survey.appeal_status, survey.appeal_type, survey.appeal_reason, survey.appeal_by = (
+        "requested",
+        appeal_type,
+        reason.strip()[:2000],
+        staff.name,
+    )
     survey.appeal_decided_by = None
     audit.record(session, case_id=case.id, actor=actor_name(staff), action="rating_appealed", now=now, detail=f"{appeal_type}: {reason}")
     return survey

@@ -1,4 +1,5 @@
 """The append-only audit trail: who did what to which case, and when."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """Case numbers `<TYPE>-<YYYYMMDD>-<NNNN>`, unique under concurrency via an upserted daily counter."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -14,8 +15,8 @@ async def next_number(session, case_type: str, local_now: datetime) -> str:
     prefix = PREFIXES[case_type]
     day = local_now.strftime("%Y%m%d")
     statement = insert_for(session, CaseCounter).values(prefix=prefix, day=day, last=1)
-    statement = statement.on_conflict_do_update(
-        index_elements=["prefix", "day"], set_={"last": CaseCounter.last + 1}
-    ).returning(CaseCounter.last)
+    statement = statement.on_conflict_do_update(index_elements=["prefix", "day"], set_={"last": CaseCounter.last + 1}).returning(
+        CaseCounter.last
+    )
     sequence = (await session.execute(statement)).scalar_one()
     return f"{prefix}-{day}-{sequence:04d}"

@@ -1,4 +1,5 @@
 """Case lifecycle on the citizen's side: open a case, add citizen messages, look cases up safely."""
+
 from __future__ import annotations
 
 import logging
@@ -7,13 +8,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.masking import mask_text
+from bot.core.messages import Attachment as InboundAttachment
+from bot.core.services import Services
 from bot.office import audit, sla
 from bot.office.alerts import raise_alert
 from bot.office.case_numbers import next_number
-from bot.core.masking import mask_text
-from bot.core.messages import Attachment as InboundAttachment
 from bot.storage.models import Attachment, Case, Citizen
-from bot.core.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,9 @@ async def open_case(
     session.add(case)
     await session.flush()
     for item in attachments:
-        session.add(Attachment(case_id=case.id, channel=case.channel or "console", kind=item.kind, ref=item.ref, name=item.name, created_at=now))
+        session.add(
+            Attachment(case_id=case.id, channel=case.channel or "console", kind=item.kind, ref=item.ref, name=item.name, created_at=now)
+        )
     audit.record(session, case_id=case.id, actor=actor, action="opened", now=now, detail=f"{case_type}: {mask_text(case.summary)}")
     if case_type == "complaint":
         await raise_alert(session, "new_complaint", now=now, tz=services.settings.tz, case=case)
@@ -112,5 +115,12 @@ def resume(services: Services, case: Case, now: datetime, *, actor: str, session
     case.status = "in_progress"
     sla.forget_future_levels(services, case, now)
     sla.schedule(services, case)
-    audit.record(session, case_id=case.id, actor=actor, action="resumed", now=now, detail=f"paused {paused_days} working day(s); due {case.due_at.isoformat()}")
+    audit.record(
+        session,
+        case_id=case.id,
+        actor=actor,
+        action="resumed",
+        now=now,
+        detail=f"paused {paused_days} working day(s); due {case.due_at.isoformat()}",
+    )
     return paused_days

@@ -1,4 +1,5 @@
 """Staff actions on cases (take, reply, note, transfer, wait, resolve, reopen), each checked, attributed and audited."""
+
 from __future__ import annotations
 
 import uuid
@@ -7,14 +8,14 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.office import audit, sla
-from bot.office.cases import resume
 from bot.core.masking import mask_phone
 from bot.core.messages import Reply
-from bot.storage.models import Attachment, Case, Citizen, ConversationMessage, Staff
-from bot.delivery.outbox import enqueue
 from bot.core.services import Services
 from bot.core.texts import t
+from bot.delivery.outbox import enqueue
+from bot.office import audit, sla
+from bot.office.cases import resume
+from bot.storage.models import Attachment, Case, Citizen, ConversationMessage, Staff
 
 CLOSED = ("resolved", "closed")
 
@@ -28,7 +29,9 @@ def actor_name(staff: Staff) -> str:
     return f"staff:{staff.name}"
 
 
-async def require_staff(session: AsyncSession, *, name: str | None = None, telegram_id: int | None = None, wechat_openid: str | None = None) -> Staff:
+async def require_staff(
+    session: AsyncSession, *, name: str | None = None, telegram_id: int | None = None, wechat_openid: str | None = None
+) -> Staff:
     """The active staff member so identified, or CaseActionError for anyone not registered."""
     query = select(Staff).where(Staff.active.is_(True))
     if name is not None:
@@ -62,15 +65,25 @@ async def notify_citizen(session: AsyncSession, case: Case, text_for: dict[str, 
     text = text_for.get(citizen.lang, text_for["zh"])
     session.add(ConversationMessage(citizen_id=citizen.id, case_id=case.id, direction="staff", text=text[:4000], created_at=now))
     return await enqueue(
-        session, kind=kind, dedup_key=f"{kind}:{case.id}:{key}:{uuid.uuid4().hex[:12]}", channel=citizen.channel, recipient=citizen.external_id,
-        replies=[Reply(text)], due_at=now, now=now, case_id=case.id, extra={"case": case.number},
+        session,
+        kind=kind,
+        dedup_key=f"{kind}:{case.id}:{key}:{uuid.uuid4().hex[:12]}",
+        channel=citizen.channel,
+        recipient=citizen.external_id,
+        replies=[Reply(text)],
+        due_at=now,
+        now=now,
+        case_id=case.id,
+        extra={"case": case.number},
     )
 
 
 async def _act(session: AsyncSession, services: Services, case: Case, staff: Staff, action: str, now: datetime, text: str = "") -> None:
     """Audit a staff action and let subscribers (e.g. the Telegram staff topic) mirror it."""
     audit.record(session, case_id=case.id, actor=actor_name(staff), action=action, now=now, detail=text)
-    await services.events.publish("case_action", session=session, services=services, case=case, staff=staff, action=action, text=text, now=now)
+    await services.events.publish(
+        "case_action", session=session, services=services, case=case, staff=staff, action=action, text=text, now=now
+    )
 
 
 def _both(key: str, **values: object) -> dict[str, str]:
@@ -89,8 +102,12 @@ async def take(session: AsyncSession, services: Services, number: str, staff: St
     result = await session.execute(
         update(Case)
         .where(Case.id == case.id, Case.assignee_id.is_(None), Case.status.not_in(CLOSED))
-        .values(assignee_id=staff.id, owner_id=Case.owner_id if case.owner_id else staff.id, status="assigned",
-                first_response_at=case.first_response_at or now)
+        .values(
+            assignee_id=staff.id,
+            owner_id=Case.owner_id if case.owner_id else staff.id,
+            status="assigned",
+            first_response_at=case.first_response_at or now,
+        )
         .execution_options(synchronize_session=False)
     )
     await session.refresh(case)
@@ -127,7 +144,14 @@ async def reply(session: AsyncSession, services: Services, number: str, staff: S
     if case.status in ("new", "assigned"):
         case.status = "in_progress"
     case.first_response_at = case.first_response_at or now
-    await notify_citizen(session, case, _both("staff_reply", who=staff_label(staff), text=text.strip()), kind="staff_reply", now=now, key=f"{now.timestamp()}")
+    await notify_citizen(
+        session,
+        case,
+        _both("staff_reply", who=staff_label(staff), text=text.strip()),
+        kind="staff_reply",
+        now=now,
+        key=f"{now.timestamp()}",
+    )
     await _act(session, services, case, staff, "replied", now, text)
     return case
 
@@ -160,7 +184,14 @@ async def transfer(session: AsyncSession, services: Services, number: str, staff
         to = target
     sla.schedule(services, case)
     await _act(session, services, case, staff, "transferred", now, f"to {target}: {reason}")
-    await notify_citizen(session, case, _both("case_transferred", number=case.number, to=to, reason=reason), kind="case_update", now=now, key=f"transfer:{now.timestamp()}")
+    await notify_citizen(
+        session,
+        case,
+        _both("case_transferred", number=case.number, to=to, reason=reason),
+        kind="case_update",
+        now=now,
+        key=f"transfer:{now.timestamp()}",
+    )
     return case
 
 
@@ -175,7 +206,14 @@ async def wait_for_citizen(session: AsyncSession, services: Services, number: st
     case.paused_at = now
     sla.schedule(services, case)
     await _act(session, services, case, staff, "waiting", now, text)
-    await notify_citizen(session, case, _both("case_waiting", number=case.number, text=text or "-"), kind="case_update", now=now, key=f"wait:{now.timestamp()}")
+    await notify_citizen(
+        session,
+        case,
+        _both("case_waiting", number=case.number, text=text or "-"),
+        kind="case_update",
+        now=now,
+        key=f"wait:{now.timestamp()}",
+    )
     citizen = await session.get(Citizen, case.citizen_id) if case.citizen_id else None
     if citizen is not None:
         # the citizen's next message answers the question, so it goes to this case (and restarts its clock)
@@ -209,7 +247,14 @@ async def resolve(session: AsyncSession, services: Services, number: str, staff:
     case.first_response_at = case.first_response_at or now
     sla.schedule(services, case)
     audit.record(session, case_id=case.id, actor=actor_name(staff), action="resolved", now=now, detail=summary)
-    await notify_citizen(session, case, _both("case_resolved", number=case.number, summary=summary.strip()), kind="case_update", now=now, key=f"resolved:{now.timestamp()}")
+    await notify_citizen(
+        session,
+        case,
+        _both("case_resolved", number=case.number, summary=summary.strip()),
+        kind="case_update",
+        now=now,
+        key=f"resolved:{now.timestamp()}",
+    )
     await services.events.publish("case_resolved", session=session, services=services, case=case, now=now)
     return case
 
@@ -229,7 +274,9 @@ async def reopen(session: AsyncSession, services: Services, number: str, staff: 
     sla.schedule(services, case)
     await _act(session, services, case, staff, "reopened", now, reason)
     due = case.due_at.astimezone(services.settings.tz).strftime("%Y-%m-%d")
-    await notify_citizen(session, case, _both("case_reopened", number=case.number, due=due), kind="case_update", now=now, key=f"reopen:{now.timestamp()}")
+    await notify_citizen(
+        session, case, _both("case_reopened", number=case.number, due=due), kind="case_update", now=now, key=f"reopen:{now.timestamp()}"
+    )
     return case
 
 
@@ -249,7 +296,9 @@ async def reveal(session: AsyncSession, number: str, staff: Staff, now: datetime
     """The case's personal data in full, for a staff member; the reading itself is audited."""
     case = await _case(session, number)
     attachments = list(await session.scalars(select(Attachment).where(Attachment.case_id == case.id)))
-    audit.record(session, case_id=case.id, actor=actor_name(staff), action="viewed_personal_data", now=now, detail="phone, description, attachments")
+    audit.record(
+        session, case_id=case.id, actor=actor_name(staff), action="viewed_personal_data", now=now, detail="phone, description, attachments"
+    )
     return {
         "number": case.number,
         "phone": case.phone,

@@ -1,4 +1,5 @@
 """The daily digest for supervisors: yesterday's figures and today's backlog, queued once per date through the outbox."""
+
 from __future__ import annotations
 
 import logging
@@ -7,13 +8,13 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.messages import Reply
+from bot.core.services import Services
+from bot.delivery.outbox import enqueue, unknown_count
 from bot.office import report
 from bot.office.alerts import staff_by_role
-from bot.core.messages import Reply
 from bot.storage.models import Case, KeyValue
 from bot.storage.survey_models import Survey
-from bot.delivery.outbox import enqueue, unknown_count
-from bot.core.services import Services
 from bot.storage.upsert import insert_ignore
 
 log = logging.getLogger(__name__)
@@ -63,8 +64,15 @@ async def queue_digest(session: AsyncSession, services: Services, now: datetime)
         log.warning("daily digest %s: no supervisor registered; nothing sent", local.date())
     for staff in supervisors:
         queued += await enqueue(
-            session, kind="digest", dedup_key=f"{mark}:{staff.id}", channel="staff", recipient=f"staff:{staff.id}",
-            replies=[Reply(text)], due_at=now, now=now, extra={"date": local.date().isoformat()},
+            session,
+            kind="digest",
+            dedup_key=f"{mark}:{staff.id}",
+            channel="staff",
+            recipient=f"staff:{staff.id}",
+            replies=[Reply(text)],
+            due_at=now,
+            now=now,
+            extra={"date": local.date().isoformat()},
         )
     await insert_ignore(session, KeyValue, {"key": mark, "value": now.isoformat(), "expires_at": None}, ["key"])
     return queued

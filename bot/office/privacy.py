@@ -1,4 +1,5 @@
 """Personal-information rights (PIPL): forget a citizen on request, purge what is past its retention."""
+
 from __future__ import annotations
 
 import logging
@@ -28,12 +29,21 @@ async def forget_citizen(session: AsyncSession, citizen: Citizen, now: datetime,
         for case_id in case_ids:
             audit.record(session, case_id=case_id, actor="citizen", action="anonymised", now=now, detail=reason)
     await session.execute(
-        delete(OutboxMessage).where(OutboxMessage.channel == citizen.channel, OutboxMessage.recipient == citizen.external_id, OutboxMessage.status == "pending")
+        delete(OutboxMessage).where(
+            OutboxMessage.channel == citizen.channel, OutboxMessage.recipient == citizen.external_id, OutboxMessage.status == "pending"
+        )
     )
     await session.execute(delete(ConversationMessage).where(ConversationMessage.citizen_id == citizen.id))
     await session.execute(delete(InboundReceipt).where(InboundReceipt.citizen_id == citizen.id))
     await session.delete(citizen)
-    audit.record(session, case_id=None, actor="citizen", action="personal_data_deleted", now=now, detail=f"{reason}; {len(case_ids)} case(s) anonymised")
+    audit.record(
+        session,
+        case_id=None,
+        actor="citizen",
+        action="personal_data_deleted",
+        now=now,
+        detail=f"{reason}; {len(case_ids)} case(s) anonymised",
+    )
     log.info("personal data deleted on %s (%s); %d case(s) anonymised", citizen.channel, reason, len(case_ids))
     return len(case_ids)
 
@@ -48,7 +58,9 @@ async def purge_expired(session: AsyncSession, now: datetime, retention_days: in
     if old_ids:
         await session.execute(delete(Attachment).where(Attachment.case_id.in_(old_ids)))
         await session.execute(
-            update(Case).where(Case.id.in_(old_ids)).values(description=ANONYMISED, summary=ANONYMISED, phone=None, place=None, anonymised=True)
+            update(Case)
+            .where(Case.id.in_(old_ids))
+            .values(description=ANONYMISED, summary=ANONYMISED, phone=None, place=None, anonymised=True)
         )
     if removed or old_ids:
         log.info("retention purge: %d history row(s) removed, %d closed case(s) anonymised", removed, len(old_ids))

@@ -1,4 +1,5 @@
 """Rectification of a bad review (差评整改): a ZG case linked to the original, assigned to the owner's supervisor."""
+
 from __future__ import annotations
 
 import logging
@@ -7,13 +8,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.services import Services
+from bot.core.texts import t
 from bot.office import audit, sla
 from bot.office.alerts import raise_alert
 from bot.office.cases import open_case
 from bot.storage.models import Case, Citizen, Staff
 from bot.storage.survey_models import Survey
-from bot.core.services import Services
-from bot.core.texts import t
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +38,16 @@ async def open_rectification(session: AsyncSession, services: Services, survey: 
     owner = await session.get(Staff, case.owner_id) if case.owner_id else None
     description = f"差评整改：原事项 {case.number}（承办：{owner.name if owner else '未分配'}）评价为“{level}”，请核实整改并回访。"
     rectification = await open_case(
-        session, services, case_type="rectification", citizen=citizen, now=now, description=description,
-        summary=f"差评整改 {case.number}：{level}", department=case.department, linked_case=case, actor="system",
+        session,
+        services,
+        case_type="rectification",
+        citizen=citizen,
+        now=now,
+        description=description,
+        summary=f"差评整改 {case.number}：{level}",
+        department=case.department,
+        linked_case=case,
+        actor="system",
     )
     supervisor = await supervisor_for(session, case)
     if supervisor is not None:
@@ -47,7 +56,14 @@ async def open_rectification(session: AsyncSession, services: Services, survey: 
         rectification.department = rectification.department or supervisor.department
         rectification.status = "assigned"
         sla.schedule(services, rectification)
-        audit.record(session, case_id=rectification.id, actor="system", action="assigned", now=now, detail=f"to supervisor {supervisor.name} (bad review of {case.number})")
+        audit.record(
+            session,
+            case_id=rectification.id,
+            actor="system",
+            action="assigned",
+            now=now,
+            detail=f"to supervisor {supervisor.name} (bad review of {case.number})",
+        )
     else:
         log.warning("rectification %s: no supervisor registered; left unassigned", rectification.number)
     note = f"原事项 {case.number}（承办人 {owner.name if owner else '未分配'}）收到差评：{level}"

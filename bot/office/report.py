@@ -1,4 +1,5 @@
 """Service-quality figures (监督考评) for a period: overall, per department and per staff member; and one row per case."""
+
 from __future__ import annotations
 
 import statistics
@@ -11,11 +12,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.masking import mask_text
+from bot.core.services import Services
+from bot.core.workdays import working_hours_between
+from bot.office.surveys import BAD, GOOD, level_name
 from bot.storage.models import Case, Staff
 from bot.storage.survey_models import Survey
-from bot.core.services import Services
-from bot.office.surveys import BAD, GOOD, level_name
-from bot.core.workdays import working_hours_between
 
 ESCALATION_LEVELS = ("reminder", "overdue", "supervise")
 UNASSIGNED = "未分配"
@@ -194,14 +195,18 @@ async def case_rows(session: AsyncSession, services: Services, start: date, end:
     opening, closing = settings.office_window
     begin, finish = period_bounds(start, end, tz)
     names = {s.id: s.name for s in await session.scalars(select(Staff))}
-    cases = list(await session.scalars(select(Case).where(Case.created_at >= begin, Case.created_at < finish).order_by(Case.created_at, Case.id)))
+    cases = list(
+        await session.scalars(select(Case).where(Case.created_at >= begin, Case.created_at < finish).order_by(Case.created_at, Case.id))
+    )
     ids = [c.id for c in cases]
     surveys: dict[int, Survey] = {}
     numbers: dict[int, str] = {}
     if ids:
         for survey in await session.scalars(select(Survey).where(Survey.case_id.in_(ids)).order_by(Survey.id)):
             surveys.setdefault(survey.case_id, survey)
-        linked = {c.linked_case_id for c in cases if c.linked_case_id} | {s.rectification_case_id for s in surveys.values() if s.rectification_case_id}
+        linked = {c.linked_case_id for c in cases if c.linked_case_id} | {
+            s.rectification_case_id for s in surveys.values() if s.rectification_case_id
+        }
         if linked:
             numbers = dict((await session.execute(select(Case.id, Case.number).where(Case.id.in_(linked)))).all())
 
@@ -215,28 +220,30 @@ async def case_rows(session: AsyncSession, services: Services, start: date, end:
     for case in cases:
         survey = surveys.get(case.id)
         outcome = _deadline_outcome(case, now)
-        rows.append({
-            "number": case.number,
-            "type": case.type,
-            "status": case.status,
-            "department": case.department or "",
-            "owner": names.get(case.owner_id, "") if case.owner_id else "",
-            "assignee": names.get(case.assignee_id, "") if case.assignee_id else "",
-            "created_at": iso(case.created_at),
-            "first_response_at": iso(case.first_response_at),
-            "due_at": iso(case.due_at),
-            "resolved_at": iso(case.resolved_at),
-            "closed_at": iso(case.closed_at),
-            "on_time": "" if outcome is None else ("yes" if outcome else "no"),
-            "first_response_working_hours": hours(case.created_at, case.first_response_at),
-            "resolution_working_hours": hours(case.created_at, case.resolved_at),
-            "escalations": " ".join(level for level in case.alerts_raised or [] if level in ESCALATION_LEVELS),
-            "linked_case": numbers.get(case.linked_case_id, "") if case.linked_case_id else "",
-            "survey_kind": survey.kind if survey else "",
-            "survey_status": survey.status if survey else "",
-            "rating": level_name(survey.rating, "zh") if survey and survey.rating else "",
-            "rating_excluded": "yes" if survey and survey.appeal_status == "upheld" else "",
-            "comment": mask_text(survey.comment) if survey and survey.comment else "",
-            "rectification_case": numbers.get(survey.rectification_case_id, "") if survey and survey.rectification_case_id else "",
-        })
+        rows.append(
+            {
+                "number": case.number,
+                "type": case.type,
+                "status": case.status,
+                "department": case.department or "",
+                "owner": names.get(case.owner_id, "") if case.owner_id else "",
+                "assignee": names.get(case.assignee_id, "") if case.assignee_id else "",
+                "created_at": iso(case.created_at),
+                "first_response_at": iso(case.first_response_at),
+                "due_at": iso(case.due_at),
+                "resolved_at": iso(case.resolved_at),
+                "closed_at": iso(case.closed_at),
+                "on_time": "" if outcome is None else ("yes" if outcome else "no"),
+                "first_response_working_hours": hours(case.created_at, case.first_response_at),
+                "resolution_working_hours": hours(case.created_at, case.resolved_at),
+                "escalations": " ".join(level for level in case.alerts_raised or [] if level in ESCALATION_LEVELS),
+                "linked_case": numbers.get(case.linked_case_id, "") if case.linked_case_id else "",
+                "survey_kind": survey.kind if survey else "",
+                "survey_status": survey.status if survey else "",
+                "rating": level_name(survey.rating, "zh") if survey and survey.rating else "",
+                "rating_excluded": "yes" if survey and survey.appeal_status == "upheld" else "",
+                "comment": mask_text(survey.comment) if survey and survey.comment else "",
+                "rectification_case": numbers.get(survey.rectification_case_id, "") if survey and survey.rectification_case_id else "",
+            }
+        )
     return rows

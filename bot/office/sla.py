@@ -1,4 +1,5 @@
 """Deadlines and the escalation ladder: 提醒 to the assignee, 催办 to supervisors, 督办 to leaders."""
+
 from __future__ import annotations
 
 import logging
@@ -7,10 +8,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.office.alerts import AlertBatch
-from bot.storage.models import Case
 from bot.core.services import Services
 from bot.core.workdays import due_at, next_opening
+from bot.office.alerts import AlertBatch
+from bot.storage.models import Case
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ def extend_deadline(services: Services, due: datetime, working_days: int) -> dat
 def thresholds(services: Services, case: Case) -> dict[str, datetime]:
     """When each alert level of a case falls due."""
     settings, tz = services.settings, services.settings.tz
-    opening, closing = settings.office_window
+    opening, _closing = settings.office_window
     due_local = case.due_at.astimezone(tz)
     out = {
         "reminder": datetime.combine(due_local.date(), opening, tzinfo=tz),
@@ -101,11 +102,7 @@ async def sweep(session: AsyncSession, services: Services, now: datetime) -> int
     while True:
         # ordered by the indexed alert time, so the cost follows the cases due, not the cases open
         due = (
-            select(Case)
-            .where(Case.next_alert_at <= now)
-            .order_by(Case.next_alert_at)
-            .limit(SWEEP_BATCH)
-            .with_for_update(skip_locked=True)
+            select(Case).where(Case.next_alert_at <= now).order_by(Case.next_alert_at).limit(SWEEP_BATCH).with_for_update(skip_locked=True)
         )
         cases = [case for case in await session.scalars(due) if case.id not in seen]
         if not cases:

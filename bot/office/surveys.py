@@ -1,4 +1,5 @@
 """Follow-up surveys (好差评): scheduled through the outbox when a case is resolved, rated once, reminded once, then closed."""
+
 from __future__ import annotations
 
 import logging
@@ -9,17 +10,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.office import audit, casework
-from bot.office.alerts import raise_alert
 from bot.config import Settings
 from bot.core.masking import mask_text
 from bot.core.messages import Choice, Reply
-from bot.storage.models import Case, Citizen, OutboxMessage
-from bot.storage.survey_models import Survey
-from bot.delivery.outbox import Dispatcher, enqueue
-from bot.storage.upsert import insert_for
 from bot.core.services import Services
 from bot.core.texts import t
+from bot.delivery.outbox import Dispatcher, enqueue
+from bot.office import audit, casework
+from bot.office.alerts import raise_alert
+from bot.storage.models import Case, Citizen, OutboxMessage
+from bot.storage.survey_models import Survey
+from bot.storage.upsert import insert_for
 
 log = logging.getLogger(__name__)
 
@@ -138,8 +139,16 @@ async def schedule_for(session: AsyncSession, services: Services, case: Case, no
     due = survey_due(now, services.settings, citizen)
     survey = await session.scalar(select(Survey).where(Survey.case_id == case.id, Survey.kind == kind).with_for_update())
     if survey is None:
-        survey = Survey(case_id=case.id, kind=kind, citizen_id=citizen.id, status="pending", round=1, created_at=now, due_at=due,
-                        expires_at=due + REMINDER_AFTER + CLOSE_AFTER_REMINDER)
+        survey = Survey(
+            case_id=case.id,
+            kind=kind,
+            citizen_id=citizen.id,
+            status="pending",
+            round=1,
+            created_at=now,
+            due_at=due,
+            expires_at=due + REMINDER_AFTER + CLOSE_AFTER_REMINDER,
+        )
         session.add(survey)
         await session.flush()
     elif survey.status == "cancelled":
@@ -150,8 +159,15 @@ async def schedule_for(session: AsyncSession, services: Services, case: Case, no
         return None  # one survey per case and kind
     reply = survey_reply(survey, case, citizen.lang)
     await enqueue(
-        session, kind="survey", dedup_key=outbox_key(survey), channel=citizen.channel, recipient=citizen.external_id,
-        replies=[reply], due_at=due, now=now, case_id=case.id,
+        session,
+        kind="survey",
+        dedup_key=outbox_key(survey),
+        channel=citizen.channel,
+        recipient=citizen.external_id,
+        replies=[reply],
+        due_at=due,
+        now=now,
+        case_id=case.id,
         extra={"survey_id": survey.id, "survey_kind": kind, "case": case.number, "lang": citizen.lang, "template": "survey"},
     )
     return survey
@@ -177,7 +193,9 @@ async def mark_sent(session: AsyncSession, settings: Settings, rows: list[Outbox
     if not mine:
         return
     columns = (Survey.id, Survey.status, Survey.case_id, Survey.kind, Survey.round)
-    found = {r.id: r for r in (await session.execute(select(*columns).where(Survey.id.in_({row.payload["survey_id"] for row in mine})))).all()}
+    found = {
+        r.id: r for r in (await session.execute(select(*columns).where(Survey.id.in_({row.payload["survey_id"] for row in mine})))).all()
+    }
     sent, reminded, reminders = [], [], []
     remind_at = leave_quiet(now + REMINDER_AFTER, settings.quiet_window, settings.tz)
     for row in mine:
@@ -193,23 +211,36 @@ async def mark_sent(session: AsyncSession, settings: Settings, rows: list[Outbox
         reminder = Reply(t("survey_reminder", lang, number=row.payload.get("case", "")), Reply.from_json(first).choices if first else ())
         payload = {k: v for k, v in row.payload.items() if k != "replies"}
         # kind "survey" too, so channels treat it alike (e.g. WeChat's survey template outside the 48-hour window)
-        reminders.append(dict(
-            kind="survey", dedup_key=_key(survey.case_id, survey.kind, survey.round, reminder=True), channel=row.channel,
-            recipient=row.recipient, payload={"replies": [reminder.to_json()], **payload, "reminder": True}, case_id=survey.case_id,
-            status="pending", attempts=0, due_at=remind_at, created_at=now,
-        ))
+        reminders.append(
+            dict(
+                kind="survey",
+                dedup_key=_key(survey.case_id, survey.kind, survey.round, reminder=True),
+                channel=row.channel,
+                recipient=row.recipient,
+                payload={"replies": [reminder.to_json()], **payload, "reminder": True},
+                case_id=survey.case_id,
+                status="pending",
+                attempts=0,
+                due_at=remind_at,
+                created_at=now,
+            )
+        )
     # one statement per kind of change, not one per row: the dispatcher drains thousands of surveys a second
     table = Survey.__table__
     still_open = or_(*(table.c.status == status for status in ACTIVE))  # IN (…) cannot be used with executemany
     if sent:
         await session.execute(
-            update(table).where(table.c.id == bindparam("sid"), still_open)
-            .values(status="sent", sent_at=now, expires_at=bindparam("expires")), sent,
+            update(table)
+            .where(table.c.id == bindparam("sid"), still_open)
+            .values(status="sent", sent_at=now, expires_at=bindparam("expires")),
+            sent,
         )
     if reminded:
         await session.execute(
-            update(table).where(table.c.id == bindparam("sid"), still_open)
-            .values(status="reminded", reminded_at=now, expires_at=bindparam("expires")), reminded,
+            update(table)
+            .where(table.c.id == bindparam("sid"), still_open)
+            .values(status="reminded", reminded_at=now, expires_at=bindparam("expires")),
+            reminded,
         )
     if reminders:
         await session.execute(insert_for(session, OutboxMessage).on_conflict_do_nothing(index_elements=["dedup_key"]), reminders)
@@ -249,7 +280,9 @@ async def rate(session: AsyncSession, services: Services, survey: Survey, level:
         return Rating(survey, accepted=False, refusal="closed")
     await _cancel_rows(session, survey)  # outbox rows first: the dispatcher locks them in the same order
     accepted = await session.execute(
-        update(Survey).where(Survey.id == survey.id, Survey.status.in_(ACTIVE)).values(status="answered", rating=level, answered_at=now)
+        update(Survey)
+        .where(Survey.id == survey.id, Survey.status.in_(ACTIVE))
+        .values(status="answered", rating=level, answered_at=now)
         .execution_options(synchronize_session=False)
     )
     await session.refresh(survey)
@@ -275,7 +308,9 @@ async def add_comment(session: AsyncSession, survey: Survey, text: str, now: dat
     survey.comment = text.strip()[:COMMENT_LIMIT]
     audit.record(session, case_id=survey.case_id, actor="citizen", action="survey_comment", now=now, detail=survey.comment)
     if survey.rectification_case_id:
-        audit.record(session, case_id=survey.rectification_case_id, actor="citizen", action="citizen_comment", now=now, detail=survey.comment)
+        audit.record(
+            session, case_id=survey.rectification_case_id, actor="citizen", action="citizen_comment", now=now, detail=survey.comment
+        )
 
 
 async def expire_unanswered(session: AsyncSession, now: datetime) -> int:
@@ -283,12 +318,19 @@ async def expire_unanswered(session: AsyncSession, now: datetime) -> int:
     expired = 0
     last_id = 0
     while True:
-        due = select(Survey).where(Survey.status.in_(ACTIVE), Survey.expires_at <= now, Survey.id > last_id).order_by(Survey.id).limit(EXPIRE_BATCH)
+        due = (
+            select(Survey)
+            .where(Survey.status.in_(ACTIVE), Survey.expires_at <= now, Survey.id > last_id)
+            .order_by(Survey.id)
+            .limit(EXPIRE_BATCH)
+        )
         batch = list(await session.scalars(due))
         for survey in batch:
             await _cancel_rows(session, survey)  # outbox rows before the survey row: the order the dispatcher and a rating use
             claimed = await session.execute(
-                update(Survey).where(Survey.id == survey.id, Survey.status.in_(ACTIVE)).values(status="unrated")
+                update(Survey)
+                .where(Survey.id == survey.id, Survey.status.in_(ACTIVE))
+                .values(status="unrated")
                 .execution_options(synchronize_session=False)
             )
             if claimed.rowcount != 1:

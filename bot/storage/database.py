@@ -1,4 +1,5 @@
 """Database engine and sessions: SQLite (WAL, foreign keys, asynchronous lock waits) or PostgreSQL via asyncpg."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -37,7 +38,12 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     # SQLite has one writer: a single pooled connection makes transactions queue on an asyncio wait (woken the
     # moment the previous one commits) instead of on SQLite's busy handler, which sleeps in steps of up to 100 ms
     engine = create_async_engine(
-        url, echo=echo, async_creator=connect, pool_size=1, max_overflow=0, pool_timeout=SQLITE_POOL_TIMEOUT_S,
+        url,
+        echo=echo,
+        async_creator=connect,
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=SQLITE_POOL_TIMEOUT_S,
     )
     sync_engine = engine.sync_engine
 

@@ -4,6 +4,7 @@ SQLite has a single writer, so concurrent turns queue for it anyway; letting who
 that is waiting turns N commits (and N reads of the same kind) into one. Nothing waits for a batch to fill:
 a turn arriving at an idle database starts at once, alone.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """Apply Alembic migrations to the configured database (`python -m bot db upgrade`)."""
+
 from __future__ import annotations
 
 import asyncio

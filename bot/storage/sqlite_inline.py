@@ -7,6 +7,7 @@ SQLite's own busy handler is off and that wait is an asyncio.sleep loop, so it n
 Long statements (a report over every case) do run on the loop; the bot only issues short ones.
 SQLAlchemy's aiosqlite dialect drives this object through `async_creator` exactly as it drives aiosqlite.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """The follow-up survey table (好差评): one survey per case and kind, its rating, comment and appeal."""
+
 from __future__ import annotations
 
 from datetime import datetime

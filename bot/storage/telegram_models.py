@@ -1,4 +1,5 @@
 """Telegram-only tables: the staff forum topic of each case, and staff messages already relayed."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """Portable INSERT … ON CONFLICT for SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 from typing import Any

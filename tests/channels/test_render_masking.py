@@ -1,4 +1,5 @@
 """Rendering (numbered choices, splits that never cut a line) and masking of personal data."""
+
 from __future__ import annotations
 
 from hypothesis import given

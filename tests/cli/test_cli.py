@@ -1,4 +1,5 @@
 """The command line as operators and scripts use it: chat with piped input, ask --json, kb check, calendar, staff, cases."""
+
 from __future__ import annotations
 
 import json
@@ -15,7 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def run(args: list[str], *, stdin: str = "", env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CONSULT_")}
     environment.update(env or {})
-    return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True, env=environment, cwd=cwd or ROOT, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True, env=environment, cwd=cwd or ROOT, timeout=120
+    )
 
 
 @pytest.fixture
@@ -36,7 +39,9 @@ def test_ask_json_batch_one_object_a_line():
     result = run(["ask", "-", "--json"], stdin="办健康证要带什么东西\n今天天气怎么样\n转人工\n")
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [(x["intent"], x["id"], x["confident"]) for x in lines] == [
-        ("procedure", "health-certificate", True), ("unknown", None, False), ("handoff", None, False),
+        ("procedure", "health-certificate", True),
+        ("unknown", None, False),
+        ("handoff", None, False),
     ]
     assert all(set(x) >= {"intent", "id", "score", "confident", "alternatives"} for x in lines)
 

@@ -273,7 +273,7 @@ def test_unknown_year_strict_raises_helpful_error(cal: WorkCalendar) -> None:
     ids=["add-crosses-new-year", "add-long", "between", "next"],
 )
 def test_unknown_year_strict_raises_for_every_method(cal: WorkCalendar, call) -> None:
-    with pytest.raises(UnknownYearError, match="^no holiday data for 2027: "):
+    with pytest.raises(UnknownYearError, match=r"^no holiday data for 2027: "):
         call(cal)
 
 
@@ -289,9 +289,7 @@ def test_unknown_year_error_pickles() -> None:
     assert str(error) == UNKNOWN_MESSAGE
 
 
-def test_unknown_year_guess_is_mon_fri_recorded_and_logged_once(
-    cal: WorkCalendar, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_unknown_year_guess_is_mon_fri_recorded_and_logged_once(cal: WorkCalendar, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.ERROR, logger="bot.core.workdays")
     # Mon 2027-03-01 .. Sun 2027-03-07
     week = [cal.is_workday(date(UNKNOWN_YEAR, 3, d), allow_guess=True) for d in range(1, 8)]
@@ -428,8 +426,7 @@ BAD_FILES = [
     ),
     (
         "years:\n  2027:\n    workdays: [2027-02-07]\n",
-        "years.2027.holidays: empty, but chinesecalendar has no 2027 data: "
-        "list the days off from the State Council notice",
+        "years.2027.holidays: empty, but chinesecalendar has no 2027 data: list the days off from the State Council notice",
     ),
     (
         "years:\n  2027:\n",
@@ -462,9 +459,7 @@ BAD_FILES = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("text", "message"), BAD_FILES, ids=[m.split(":")[0] + f"-{i}" for i, (_, m) in enumerate(BAD_FILES)]
-)
+@pytest.mark.parametrize(("text", "message"), BAD_FILES, ids=[m.split(":")[0] + f"-{i}" for i, (_, m) in enumerate(BAD_FILES)])
 def test_bad_file_messages(tmp_path: Path, text: str, message: str) -> None:
     path = write(tmp_path, text)
     with pytest.raises(WorkdaysFileError) as info:
@@ -574,9 +569,7 @@ def test_working_hours_between_full_week_and_strictness() -> None:
     hours = working_hours_between(local(2026, 9, 28, 0, 0), local(2026, 10, 12, 0, 0), cal, SHANGHAI, OPEN, CLOSE)
     assert hours == pytest.approx(6 * 8.0)
     with pytest.raises(UnknownYearError):
-        working_hours_between(
-            local(2026, 12, 31, 10, 0), local(2027, 1, 4, 10, 0), cal, SHANGHAI, OPEN, CLOSE, allow_guess=False
-        )
+        working_hours_between(local(2026, 12, 31, 10, 0), local(2027, 1, 4, 10, 0), cal, SHANGHAI, OPEN, CLOSE, allow_guess=False)
     with pytest.raises(ValueError):
         working_hours_between(local(2026, 3, 2, 10, 0), local(2026, 3, 2, 11, 0), cal, SHANGHAI, CLOSE, OPEN)
 

@@ -1,16 +1,16 @@
 """Outbox delivery semantics (retry, failure seen by staff, orphan → unknown) and retention of personal data."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bot.office import casework
-
-from bot.delivery import outbox
 from bot.app import App
-from bot.delivery.channel import DeliveryError
 from bot.core.messages import Reply
-from bot.storage.models import Case, Citizen as CitizenRow, ConversationMessage, OutboxMessage
+from bot.delivery import outbox
+from bot.delivery.channel import DeliveryError
+from bot.office import casework
+from bot.storage.models import Case, ConversationMessage, OutboxMessage
+from bot.storage.models import Citizen as CitizenRow
 from tests.conftest import Citizen, local
 from tests.fakes.recording import RecordingChannel
 from tests.helpers import add_staff, file_complaint
@@ -19,7 +19,9 @@ from tests.helpers import add_staff, file_complaint
 async def _queue(app, key="k1", channel="console", recipient="alice"):
     async with app.sessions() as session, session.begin():
         now = app.clock.now()
-        inserted = await outbox.enqueue(session, kind="test", dedup_key=key, channel=channel, recipient=recipient, replies=[Reply("hello")], due_at=now, now=now)
+        inserted = await outbox.enqueue(
+            session, kind="test", dedup_key=key, channel=channel, recipient=recipient, replies=[Reply("hello")], due_at=now, now=now
+        )
     return inserted
 
 

@@ -1,7 +1,8 @@
 """A clock tests move by hand, so no test sleeps for time to pass."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 
 class FakeClock:
@@ -10,7 +11,7 @@ class FakeClock:
     def __init__(self, start: datetime) -> None:
         if start.tzinfo is None:
             raise ValueError("FakeClock needs an aware datetime")
-        self._now = start.astimezone(timezone.utc)
+        self._now = start.astimezone(UTC)
 
     def now(self) -> datetime:
         """The current fake time."""
@@ -23,4 +24,4 @@ class FakeClock:
 
     def set(self, moment: datetime) -> None:
         """Jump to a given aware time."""
-        self._now = moment.astimezone(timezone.utc)
+        self._now = moment.astimezone(UTC)

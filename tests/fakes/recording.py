@@ -1,11 +1,12 @@
 """A channel that records what the dispatcher sends, and can be told to fail."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.delivery.channel import DeliveryError
 from bot.core.messages import Reply
+from bot.delivery.channel import DeliveryError
 
 
 @dataclass

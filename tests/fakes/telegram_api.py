@@ -1,4 +1,5 @@
 """A fake Telegram Bot API server on a loopback port: records every call, long-polls updates, injects errors."""
+
 from __future__ import annotations
 
 import asyncio
@@ -6,8 +7,8 @@ import email.policy
 import itertools
 import json
 import time
-from email.parser import BytesParser
 from dataclasses import dataclass, field
+from email.parser import BytesParser
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -90,10 +91,14 @@ class FakeBotAPI:
         self.latency: dict[str, float] = {}  # seconds a method takes to answer, as Telegram over a real network
 
     # ---- lifecycle -------------------------------------------------------------------------
-    async def start(self) -> "FakeBotAPI":
+    async def start(self) -> FakeBotAPI:
         """Serve on 127.0.0.1 with an ephemeral port, in the running event loop."""
-        app = Starlette(routes=[Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"]),
-                                Route("/file/bot{token}/{path:path}", self._file, methods=["GET"])])
+        app = Starlette(
+            routes=[
+                Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"]),
+                Route("/file/bot{token}/{path:path}", self._file, methods=["GET"]),
+            ]
+        )
         config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
         self._server = uvicorn.Server(config)
         self._task = asyncio.create_task(self._server.serve())
@@ -124,10 +129,18 @@ class FakeBotAPI:
         return f"http://127.0.0.1:{self.port}/file/bot"
 
     # ---- test controls ---------------------------------------------------------------------
-    def fail_next(self, method: str, status: int, description: str = "", *, retry_after: int | None = None, chat_id: int | None = None) -> None:
+    def fail_next(
+        self, method: str, status: int, description: str = "", *, retry_after: int | None = None, chat_id: int | None = None
+    ) -> None:
         """Answer the next call of `method` (to `chat_id`, if given) with an error: 429 with retry_after, 400, 403, 5xx."""
-        default = {429: f"Too Many Requests: retry after {retry_after}", 400: "Bad Request: message is malformed", 403: "Forbidden: bot was blocked by the user"}
-        self.failures.setdefault(method, []).append(Failure(status, description or default.get(status, "Internal Server Error"), retry_after, chat_id))
+        default = {
+            429: f"Too Many Requests: retry after {retry_after}",
+            400: "Bad Request: message is malformed",
+            403: "Forbidden: bot was blocked by the user",
+        }
+        self.failures.setdefault(method, []).append(
+            Failure(status, description or default.get(status, "Internal Server Error"), retry_after, chat_id)
+        )
 
     async def push(self, *updates: dict[str, Any]) -> list[int]:
         """Queue updates for getUpdates; an update without `update_id` gets the next one."""
@@ -147,7 +160,8 @@ class FakeBotAPI:
     def texts_to(self, chat_id: int, thread_id: int | None = None) -> list[str]:
         """Texts sent to a chat (and topic), in order."""
         return [
-            c.params.get("text", "") for c in self.calls_of("sendMessage")
+            c.params.get("text", "")
+            for c in self.calls_of("sendMessage")
             if c.params.get("chat_id") == chat_id and (thread_id is None or c.params.get("message_thread_id") == thread_id)
         ]
 
@@ -163,7 +177,9 @@ class FakeBotAPI:
 
     async def wait_texts(self, chat_id: int, count: int, thread_id: int | None = None, timeout: float = 10.0) -> list[str]:
         """Wait until at least `count` texts reached the chat (topic) and return them all."""
-        return await self.wait_for(lambda: (t := self.texts_to(chat_id, thread_id)) and len(t) >= count and t, timeout, f"{count} texts to {chat_id}/{thread_id}")
+        return await self.wait_for(
+            lambda: (t := self.texts_to(chat_id, thread_id)) and len(t) >= count and t, timeout, f"{count} texts to {chat_id}/{thread_id}"
+        )
 
     # ---- update builders ---------------------------------------------------------------------
     @staticmethod
@@ -171,12 +187,30 @@ class FakeBotAPI:
         """A Telegram user object."""
         return {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": language_code}
 
-    def message(self, user_id: int, text: str | None = None, *, chat_id: int | None = None, thread_id: int | None = None,
-                language_code: str | None = "zh-hans", first_name: str = "Test", **content: Any) -> dict[str, Any]:
+    def message(
+        self,
+        user_id: int,
+        text: str | None = None,
+        *,
+        chat_id: int | None = None,
+        thread_id: int | None = None,
+        language_code: str | None = "zh-hans",
+        first_name: str = "Test",
+        **content: Any,
+    ) -> dict[str, Any]:
         """An update with a message from `user_id` (private chat unless `chat_id` names a group)."""
-        chat = {"id": user_id, "type": "private", "first_name": first_name} if chat_id is None else {"id": chat_id, "type": "supergroup", "title": "Staff", "is_forum": True}
-        message: dict[str, Any] = {"message_id": next(self._message_ids), "date": int(time.time()), "chat": chat,
-                                   "from": self.user(user_id, first_name, language_code), **content}
+        chat = (
+            {"id": user_id, "type": "private", "first_name": first_name}
+            if chat_id is None
+            else {"id": chat_id, "type": "supergroup", "title": "Staff", "is_forum": True}
+        )
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": self.user(user_id, first_name, language_code),
+            **content,
+        }
         if text is not None:
             message["text"] = text
             if text.startswith("/"):
@@ -188,29 +222,47 @@ class FakeBotAPI:
 
     def photo(self, user_id: int, file_id: str = "photo-file-1", caption: str | None = None, **kw: Any) -> dict[str, Any]:
         """An update with a photo (two sizes, as Telegram sends)."""
-        sizes = [{"file_id": f"{file_id}-small", "file_unique_id": "s1", "width": 90, "height": 90},
-                 {"file_id": file_id, "file_unique_id": "s2", "width": 800, "height": 800}]
+        sizes = [
+            {"file_id": f"{file_id}-small", "file_unique_id": "s1", "width": 90, "height": 90},
+            {"file_id": file_id, "file_unique_id": "s2", "width": 800, "height": 800},
+        ]
         extra = {"caption": caption} if caption else {}
         return self.message(user_id, None, photo=sizes, **extra, **kw)
 
-    def callback(self, user_id: int, data: str, *, chat_id: int | None = None, thread_id: int | None = None,
-                 language_code: str | None = "zh-hans") -> dict[str, Any]:
+    def callback(
+        self, user_id: int, data: str, *, chat_id: int | None = None, thread_id: int | None = None, language_code: str | None = "zh-hans"
+    ) -> dict[str, Any]:
         """An update for a tapped inline button."""
         message = self.message(BOT_ID, "…", chat_id=chat_id if chat_id is not None else user_id, thread_id=thread_id)["message"]
         if chat_id is None:
             message["chat"] = {"id": user_id, "type": "private", "first_name": "Test"}
         message["from"] = {"id": BOT_ID, "is_bot": True, "first_name": "Bot"}
-        return {"callback_query": {"id": f"cb{next(self._message_ids)}", "from": self.user(user_id, language_code=language_code),
-                                   "chat_instance": "ci", "data": data, "message": message}}
+        return {
+            "callback_query": {
+                "id": f"cb{next(self._message_ids)}",
+                "from": self.user(user_id, language_code=language_code),
+                "chat_instance": "ci",
+                "data": data,
+                "message": message,
+            }
+        }
 
     # ---- the server side ---------------------------------------------------------------------
     def _chat(self, chat_id: Any) -> dict[str, Any]:
         chat_id = int(chat_id)
-        return {"id": chat_id, "type": "private", "first_name": "Citizen"} if chat_id > 0 else {"id": chat_id, "type": "supergroup", "title": "Staff", "is_forum": True}
+        return (
+            {"id": chat_id, "type": "private", "first_name": "Citizen"}
+            if chat_id > 0
+            else {"id": chat_id, "type": "supergroup", "title": "Staff", "is_forum": True}
+        )
 
     def _message_result(self, params: dict[str, Any]) -> dict[str, Any]:
-        result = {"message_id": next(self._message_ids), "date": int(time.time()), "chat": self._chat(params["chat_id"]),
-                  "from": {"id": BOT_ID, "is_bot": True, "first_name": "Consult Desk", "username": "consult_desk_bot"}}
+        result = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": self._chat(params["chat_id"]),
+            "from": {"id": BOT_ID, "is_bot": True, "first_name": "Consult Desk", "username": "consult_desk_bot"},
+        }
         if "text" in params:
             result["text"] = params["text"]
         if params.get("message_thread_id"):
@@ -230,7 +282,7 @@ class FakeBotAPI:
             if not self._pending and timeout > 0 and not self._closing:
                 try:
                     await asyncio.wait_for(self._arrived.wait(), timeout)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
             return [u for u in self._pending if u["update_id"] >= offset][:limit]
 
@@ -265,8 +317,15 @@ class FakeBotAPI:
 
     async def _result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
-            return {"id": BOT_ID, "is_bot": True, "first_name": "Consult Desk", "username": "consult_desk_bot",
-                    "can_join_groups": True, "can_read_all_group_messages": True, "supports_inline_queries": False}
+            return {
+                "id": BOT_ID,
+                "is_bot": True,
+                "first_name": "Consult Desk",
+                "username": "consult_desk_bot",
+                "can_join_groups": True,
+                "can_read_all_group_messages": True,
+                "supports_inline_queries": False,
+            }
         if method == "getUpdates":
             return await self._get_updates(params)
         if method in ("sendMessage", "sendPhoto", "sendDocument"):

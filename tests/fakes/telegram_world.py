@@ -1,4 +1,5 @@
 """A running Telegram channel for end-to-end tests: the real PTB Application against the fake Bot API."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,8 +15,11 @@ STAFF_CHAT = -1001234567890
 def telegram_settings(settings_factory, api: FakeBotAPI, **overrides):
     """Settings pointing the bot at the fake API, with the staff group configured."""
     values = dict(
-        telegram_token=TOKEN, telegram_base_url=api.base_url, telegram_base_file_url=api.base_file_url,
-        telegram_staff_chat_id=STAFF_CHAT, telegram_rate_per_chat_seconds=0.0,
+        telegram_token=TOKEN,
+        telegram_base_url=api.base_url,
+        telegram_base_file_url=api.base_file_url,
+        telegram_staff_chat_id=STAFF_CHAT,
+        telegram_rate_per_chat_seconds=0.0,
     )
     values.update(overrides)
     return settings_factory(**values)
@@ -31,7 +35,7 @@ class TelegramWorld:
     routes: list
 
     @classmethod
-    async def start(cls, settings, clock, api: FakeBotAPI) -> "TelegramWorld":
+    async def start(cls, settings, clock, api: FakeBotAPI) -> TelegramWorld:
         """Wire an App and attach the Telegram channel (polling, or webhook when configured)."""
         app = App(settings, clock)
         routes: list = []
@@ -54,10 +58,20 @@ class TelegramWorld:
         await self.api.push(*updates)
         await self.handled(before + len(updates))
 
-    async def add_staff(self, name: str, role: str = "staff", telegram_id: int | None = None, title: str | None = None, department: str | None = "投诉科") -> int:
+    async def add_staff(
+        self, name: str, role: str = "staff", telegram_id: int | None = None, title: str | None = None, department: str | None = "投诉科"
+    ) -> int:
         """Register a staff member directly in the database."""
         async with self.app.sessions() as session, session.begin():
-            staff = Staff(name=name, role=role, telegram_id=telegram_id, title=title, department=department, active=True, created_at=self.app.clock.now())
+            staff = Staff(
+                name=name,
+                role=role,
+                telegram_id=telegram_id,
+                title=title,
+                department=department,
+                active=True,
+                created_at=self.app.clock.now(),
+            )
             session.add(staff)
             await session.flush()
             return staff.id

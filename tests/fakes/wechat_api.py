@@ -1,4 +1,5 @@
 """A fake WeChat API server on a loopback port: token, customer-service and template sends, menu; records every call."""
+
 from __future__ import annotations
 
 import asyncio
@@ -60,13 +61,18 @@ class FakeWeChatAPI:
     def custom_texts(self, openid: str | None = None) -> list[str]:
         """Texts of successful customer-service messages (to one openid, if given)."""
         return [
-            call.body["text"]["content"] for call in self.to("message/custom/send")
+            call.body["text"]["content"]
+            for call in self.to("message/custom/send")
             if call.accepted and (openid is None or call.body.get("touser") == openid)
         ]
 
     def templates(self, openid: str | None = None) -> list[dict[str, Any]]:
         """Bodies of successful template messages (to one openid, if given)."""
-        return [call.body for call in self.to("message/template/send") if call.accepted and (openid is None or call.body.get("touser") == openid)]
+        return [
+            call.body
+            for call in self.to("message/template/send")
+            if call.accepted and (openid is None or call.body.get("touser") == openid)
+        ]
 
     # --- the server ----------------------------------------------------------------------------
     async def _token(self, request: Request) -> JSONResponse:

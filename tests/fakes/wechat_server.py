@@ -1,4 +1,5 @@
 """Plays WeChat's server against our /wechat callback: signed (and in safe mode encrypted) requests, replies decoded."""
+
 from __future__ import annotations
 
 import hashlib
@@ -65,17 +66,36 @@ class WeChatServer:
 
     def image_xml(self, openid: str, media_id: str) -> str:
         """An image message."""
-        return self._xml(openid, "image", None, f"<PicUrl>{cdata('http://mmbiz.example/pic')}</PicUrl><MediaId>{cdata(media_id)}</MediaId><MsgId>{self.next_id()}</MsgId>")
+        return self._xml(
+            openid,
+            "image",
+            None,
+            f"<PicUrl>{cdata('http://mmbiz.example/pic')}</PicUrl><MediaId>{cdata(media_id)}</MediaId><MsgId>{self.next_id()}</MsgId>",
+        )
 
     def voice_xml(self, openid: str, recognition: str) -> str:
         """A voice message with WeChat's speech recognition."""
-        return self._xml(openid, "voice", None, f"<MediaId>{cdata('voice-media')}</MediaId><Format>{cdata('amr')}</Format><Recognition>{cdata(recognition)}</Recognition><MsgId>{self.next_id()}</MsgId>")
+        return self._xml(
+            openid,
+            "voice",
+            None,
+            f"<MediaId>{cdata('voice-media')}</MediaId><Format>{cdata('amr')}</Format><Recognition>{cdata(recognition)}</Recognition><MsgId>{self.next_id()}</MsgId>",
+        )
 
     def _xml(self, openid: str, msg_type: str, create_time: int | None, rest: str) -> str:
         moment = next(self._clock) if create_time is None else create_time
         return f"<xml><ToUserName>{cdata(OFFICE)}</ToUserName><FromUserName>{cdata(openid)}</FromUserName><CreateTime>{moment}</CreateTime><MsgType>{cdata(msg_type)}</MsgType>{rest}</xml>"
 
-    async def post(self, xml: str, *, mode: str | None = None, aes_key: str | None = None, signature: str | None = None, timestamp: str = "1764554400", nonce: str = "1320562132") -> Answer:
+    async def post(
+        self,
+        xml: str,
+        *,
+        mode: str | None = None,
+        aes_key: str | None = None,
+        signature: str | None = None,
+        timestamp: str = "1764554400",
+        nonce: str = "1320562132",
+    ) -> Answer:
         """POST one message; `signature` overrides the correct one (to test refusals)."""
         mode = mode or self.mode
         params = {"timestamp": timestamp, "nonce": nonce, "signature": signature or sign(self.token, timestamp, nonce), "openid": "ignored"}

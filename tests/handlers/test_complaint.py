@@ -1,4 +1,5 @@
 """Complaint intake transcripts: description, window, call-back phone, confirmation, case number and deadline."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select

@@ -1,4 +1,5 @@
 """Dialog transcripts for the core flows: greeting, procedure answers, choices, unknown questions, bad input."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,10 +1,12 @@
 """Handoff to staff, status lookups without information leaks, and deletion on request."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
 from bot.office import casework
-from bot.storage.models import AuditEvent, Case, Citizen as CitizenRow, ConversationMessage
+from bot.storage.models import AuditEvent, Case, ConversationMessage
+from bot.storage.models import Citizen as CitizenRow
 from tests.conftest import Citizen, local
 from tests.helpers import add_staff, file_complaint
 

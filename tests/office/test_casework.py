@@ -1,4 +1,5 @@
 """Staff actions: first-taker ownership, racing takers, transfers, pauses, resolution, reopening, audit trail."""
+
 from __future__ import annotations
 
 import asyncio
@@ -93,7 +94,15 @@ async def test_full_case_life_leaves_an_append_only_audit_trail(app):
         case = await session.scalar(select(Case))
         trail = list(await session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.id)))
     assert [e.action for e in trail] == [
-        "opened", "taken", "viewed_personal_data", "note", "replied", "waiting", "resumed", "resolved", "reopened",
+        "opened",
+        "taken",
+        "viewed_personal_data",
+        "note",
+        "replied",
+        "waiting",
+        "resumed",
+        "resolved",
+        "reopened",
     ]
     assert [e.actor for e in trail][1:4] == ["staff:李明"] * 3
     assert trail[-1].actor == "staff:王主任"

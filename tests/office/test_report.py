@@ -1,13 +1,14 @@
 """Report figures checked against a hand-computed fixture (office 09:00-17:00, December 2026 has no holidays)."""
+
 from __future__ import annotations
 
 import asyncio
 import csv
 import json
 
-from bot.office import report
 from bot.__main__ import main
 from bot.app import App
+from bot.office import report
 from bot.storage.models import Case, Staff
 from bot.storage.survey_models import Survey
 from tests.conftest import local
@@ -25,35 +26,117 @@ async def build_fixture(app: App) -> None:
         await session.flush()
 
         def case(number, kind, department, staff, created, due, first=None, resolved=None, alerts=(), linked=None):
-            row = Case(number=number, type=kind, status="resolved" if resolved else "in_progress", department=department,
-                       assignee_id=staff.id if staff else None, owner_id=staff.id if staff else None, created_at=created, due_at=due,
-                       first_response_at=first, resolved_at=resolved, alerts_raised=list(alerts), linked_case_id=linked)
+            row = Case(
+                number=number,
+                type=kind,
+                status="resolved" if resolved else "in_progress",
+                department=department,
+                assignee_id=staff.id if staff else None,
+                owner_id=staff.id if staff else None,
+                created_at=created,
+                due_at=due,
+                first_response_at=first,
+                resolved_at=resolved,
+                alerts_raised=list(alerts),
+                linked_case_id=linked,
+            )
             session.add(row)
             return row
 
         end_of = lambda *day: local(*day, 23, 59, 59)  # noqa: E731
-        a = case("TS-20261201-0001", "complaint", "综合科", li, local(2026, 12, 1, 10), end_of(2026, 12, 15),
-                 local(2026, 12, 1, 11, 30), local(2026, 12, 2, 10), ["new_complaint"])
-        b = case("TS-20261201-0002", "complaint", "综合科", li, local(2026, 12, 1, 16), local(2026, 12, 3, 12),
-                 local(2026, 12, 2, 9, 30), local(2026, 12, 3, 16), ["new_complaint", "reminder", "overdue"])
-        c = case("ZX-20261202-0001", "consultation", "审批科", wang, local(2026, 12, 2, 9), end_of(2026, 12, 3),
-                 local(2026, 12, 2, 9, 15), local(2026, 12, 2, 11))
-        case("ZX-20261203-0001", "consultation", "审批科", wang, local(2026, 12, 3, 10), end_of(2026, 12, 4),
-             alerts=["reminder", "overdue", "supervise"])
+        a = case(
+            "TS-20261201-0001",
+            "complaint",
+            "综合科",
+            li,
+            local(2026, 12, 1, 10),
+            end_of(2026, 12, 15),
+            local(2026, 12, 1, 11, 30),
+            local(2026, 12, 2, 10),
+            ["new_complaint"],
+        )
+        b = case(
+            "TS-20261201-0002",
+            "complaint",
+            "综合科",
+            li,
+            local(2026, 12, 1, 16),
+            local(2026, 12, 3, 12),
+            local(2026, 12, 2, 9, 30),
+            local(2026, 12, 3, 16),
+            ["new_complaint", "reminder", "overdue"],
+        )
+        c = case(
+            "ZX-20261202-0001",
+            "consultation",
+            "审批科",
+            wang,
+            local(2026, 12, 2, 9),
+            end_of(2026, 12, 3),
+            local(2026, 12, 2, 9, 15),
+            local(2026, 12, 2, 11),
+        )
+        case(
+            "ZX-20261203-0001",
+            "consultation",
+            "审批科",
+            wang,
+            local(2026, 12, 3, 10),
+            end_of(2026, 12, 4),
+            alerts=["reminder", "overdue", "supervise"],
+        )
         case("TS-20261204-0001", "complaint", "综合科", None, local(2026, 12, 4, 10), end_of(2026, 12, 18), alerts=["new_complaint"])
-        g = case("ZX-20261127-0001", "consultation", "审批科", wang, local(2026, 11, 27, 10), end_of(2026, 11, 30),
-                 local(2026, 11, 27, 10, 5), local(2026, 11, 30, 15))
-        i = case("TS-20261120-0001", "complaint", "综合科", li, local(2026, 11, 20, 10), end_of(2026, 12, 4),
-                 local(2026, 11, 20, 11), local(2026, 11, 30, 10))
+        g = case(
+            "ZX-20261127-0001",
+            "consultation",
+            "审批科",
+            wang,
+            local(2026, 11, 27, 10),
+            end_of(2026, 11, 30),
+            local(2026, 11, 27, 10, 5),
+            local(2026, 11, 30, 15),
+        )
+        i = case(
+            "TS-20261120-0001",
+            "complaint",
+            "综合科",
+            li,
+            local(2026, 11, 20, 10),
+            end_of(2026, 12, 4),
+            local(2026, 11, 20, 11),
+            local(2026, 11, 30, 10),
+        )
         await session.flush()
-        r = case("ZG-20261204-0001", "rectification", "综合科", boss, local(2026, 12, 4, 11), end_of(2026, 12, 25),
-                 local(2026, 12, 4, 12), local(2026, 12, 8, 10), linked=b.id)
+        r = case(
+            "ZG-20261204-0001",
+            "rectification",
+            "综合科",
+            boss,
+            local(2026, 12, 4, 11),
+            end_of(2026, 12, 25),
+            local(2026, 12, 4, 12),
+            local(2026, 12, 8, 10),
+            linked=b.id,
+        )
         await session.flush()
 
         def survey(of, kind, sent, status, rating=None, appeal=None, rectification=None):
-            session.add(Survey(case_id=of.id, kind=kind, status=status, round=1, rating=rating, appeal_status=appeal,
-                               rectification_case_id=rectification, created_at=sent, due_at=sent, sent_at=sent,
-                               answered_at=sent if rating else None, expires_at=sent))
+            session.add(
+                Survey(
+                    case_id=of.id,
+                    kind=kind,
+                    status=status,
+                    round=1,
+                    rating=rating,
+                    appeal_status=appeal,
+                    rectification_case_id=rectification,
+                    created_at=sent,
+                    due_at=sent,
+                    sent_at=sent,
+                    answered_at=sent if rating else None,
+                    expires_at=sent,
+                )
+            )
 
         survey(a, "followup", local(2026, 12, 3, 10), "answered", "very_satisfied")
         survey(b, "followup", local(2026, 12, 4, 10), "answered", "very_dissatisfied", rectification=r.id)
@@ -69,20 +152,44 @@ async def test_report_figures_match_the_hand_computed_fixture(app):
         data = await report.build(session, app.services, *PERIOD, local(2026, 12, 10, 10))
     overall = data["overall"]
     assert overall == {
-        "opened": 6, "resolved": 3, "on_time": 2, "deadlines": 4, "on_time_rate": 0.5,
-        "median_first_response_hours": 1.25, "median_resolution_hours": 8.0,
-        "surveys_sent": 4, "surveys_answered": 3, "response_rate": 0.75,
-        "rated": 3, "satisfied": 2, "satisfaction_rate": 0.6667, "appeals_upheld": 1,
-        "bad_reviews": 1, "rectifications_decided": 1, "rectifications_on_time": 1, "rectification_on_time_rate": 1.0,
-        "called_back": 1, "callback_rate": 1.0,
+        "opened": 6,
+        "resolved": 3,
+        "on_time": 2,
+        "deadlines": 4,
+        "on_time_rate": 0.5,
+        "median_first_response_hours": 1.25,
+        "median_resolution_hours": 8.0,
+        "surveys_sent": 4,
+        "surveys_answered": 3,
+        "response_rate": 0.75,
+        "rated": 3,
+        "satisfied": 2,
+        "satisfaction_rate": 0.6667,
+        "appeals_upheld": 1,
+        "bad_reviews": 1,
+        "rectifications_decided": 1,
+        "rectifications_on_time": 1,
+        "rectification_on_time_rate": 1.0,
+        "called_back": 1,
+        "callback_rate": 1.0,
         "escalations": {"reminder": 2, "overdue": 2, "supervise": 1},
     }
     general, approvals = data["departments"]["综合科"], data["departments"]["审批科"]
     assert (general["opened"], general["resolved"], general["on_time_rate"]) == (4, 2, 0.5)
     assert (general["median_first_response_hours"], general["median_resolution_hours"]) == (1.5, 12.0)
-    assert (general["response_rate"], general["satisfaction_rate"], general["bad_reviews"], general["callback_rate"]) == (1.0, 0.6667, 1, 1.0)
+    assert (general["response_rate"], general["satisfaction_rate"], general["bad_reviews"], general["callback_rate"]) == (
+        1.0,
+        0.6667,
+        1,
+        1.0,
+    )
     assert (approvals["opened"], approvals["on_time_rate"], approvals["median_first_response_hours"]) == (2, 0.5, 0.25)
-    assert (approvals["surveys_sent"], approvals["response_rate"], approvals["satisfaction_rate"], approvals["appeals_upheld"]) == (1, 0.0, None, 1)
+    assert (approvals["surveys_sent"], approvals["response_rate"], approvals["satisfaction_rate"], approvals["appeals_upheld"]) == (
+        1,
+        0.0,
+        None,
+        1,
+    )
     assert approvals["escalations"] == {"reminder": 1, "overdue": 1, "supervise": 1}
     li, supervisor = data["staff"]["李明"], data["staff"]["王主任"]
     assert (li["opened"], li["resolved"], li["on_time"], li["deadlines"], li["satisfied"], li["rated"]) == (2, 2, 1, 2, 2, 3)
@@ -106,10 +213,21 @@ async def test_case_rows_one_per_case_opened_in_the_period(app):
     async with app.sessions() as session:
         rows = await report.case_rows(session, app.services, *PERIOD, local(2026, 12, 10, 10))
     assert [r["number"] for r in rows] == [
-        "TS-20261201-0001", "TS-20261201-0002", "ZX-20261202-0001", "ZX-20261203-0001", "TS-20261204-0001", "ZG-20261204-0001",
+        "TS-20261201-0001",
+        "TS-20261201-0002",
+        "ZX-20261202-0001",
+        "ZX-20261203-0001",
+        "TS-20261204-0001",
+        "ZG-20261204-0001",
     ]
     b, d, zg = rows[1], rows[3], rows[5]
-    assert (b["on_time"], b["resolution_working_hours"], b["rating"], b["rectification_case"], b["escalations"]) == ("no", "16.00", "非常不满意", "ZG-20261204-0001", "reminder overdue")
+    assert (b["on_time"], b["resolution_working_hours"], b["rating"], b["rectification_case"], b["escalations"]) == (
+        "no",
+        "16.00",
+        "非常不满意",
+        "ZG-20261204-0001",
+        "reminder overdue",
+    )
     assert (d["on_time"], d["first_response_working_hours"], d["assignee"]) == ("no", "", "王芳")
     assert (zg["linked_case"], zg["survey_kind"], zg["survey_status"]) == ("TS-20261201-0002", "callback", "sent")
     assert rows[2]["rating_excluded"] == "yes"

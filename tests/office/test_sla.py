@@ -1,4 +1,5 @@
 """The escalation ladder driven by a fake clock: 提醒, 催办, 督办, untaken handoffs, pauses — each alert once."""
+
 from __future__ import annotations
 
 from sqlalchemy import select

@@ -1,13 +1,14 @@
 """Transcripts of a survey's whole life: rating, comment, reminder, unrated close, bad review → rectification → call-back."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
 
 from bot.office import surveys
+from bot.office.privacy import forget_citizen
 from bot.storage.models import AuditEvent, Case, OutboxMessage
 from bot.storage.models import Citizen as CitizenRow
 from bot.storage.survey_models import Survey
-from bot.office.privacy import forget_citizen
 from tests.conftest import Citizen
 from tests.survey_helpers import add_staff, case_by_number, file_complaint, offered, resolve, survey_messages, survey_of
 
@@ -87,7 +88,7 @@ async def test_level_name_typed_in_english(app):
     await app.tick_outbox()
     [sent] = survey_messages(app.channels["console"], "bob")
     assert "How satisfied" in sent.texts[0]
-    assert [label for label, _ in offered(sent)][0] == "Very satisfied"
+    assert next(label for label, _ in offered(sent)) == "Very satisfied"
     [thanks] = await bob.say("Very satisfied!")
     assert "Thank you for your rating (Very satisfied)" in thanks
 
@@ -139,10 +140,20 @@ async def test_bad_review_opens_rectification_and_the_call_back_follows(app):
     async with app.sessions() as session:
         original = await session.scalar(select(Case).where(Case.number == number))
         rect = await session.scalar(select(Case).where(Case.type == "rectification"))
-        alerts = list(await session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "alert", OutboxMessage.payload["level"].as_string() == "rectification")))
+        alerts = list(
+            await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.kind == "alert", OutboxMessage.payload["level"].as_string() == "rectification")
+            )
+        )
         trail = [e.action for e in await session.scalars(select(AuditEvent).where(AuditEvent.case_id == rect.id))]
     assert original.status == "closed"
-    assert (rect.number, rect.linked_case_id, rect.assignee_id, rect.owner_id, rect.status) == ("ZG-20261202-0001", original.id, supervisor.id, supervisor.id, "assigned")
+    assert (rect.number, rect.linked_case_id, rect.assignee_id, rect.owner_id, rect.status) == (
+        "ZG-20261202-0001",
+        original.id,
+        supervisor.id,
+        supervisor.id,
+        "assigned",
+    )
     assert alerts and all(number in a.payload["replies"][0]["text"] for a in alerts)
     assert "citizen_comment" in trail
 
@@ -205,7 +216,8 @@ async def test_deleted_citizen_gets_no_survey(app):
 
 
 async def test_upheld_appeal_takes_a_rating_out_of_the_statistics_and_is_audited(app):
-    from bot.office import report, appeals as survey_appeals
+    from bot.office import appeals as survey_appeals
+    from bot.office import report
     from bot.office.casework import CaseActionError, require_staff
 
     await add_staff(app, "王主任", role="supervisor", department="综合科")
@@ -238,5 +250,8 @@ async def test_upheld_appeal_takes_a_rating_out_of_the_statistics_and_is_audited
     assert (after["bad_reviews"], after["rated"], after["surveys_sent"], after["appeals_upheld"]) == (0, 0, 0, 1)
     async with app.sessions() as session:
         case = await session.scalar(select(Case).where(Case.number == number))
-        trail = [(e.actor, e.action) for e in await session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.id))]
+        trail = [
+            (e.actor, e.action)
+            for e in await session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.id))
+        ]
     assert ("staff:李明", "rating_appealed") in trail and ("staff:王主任", "appeal_decided") in trail

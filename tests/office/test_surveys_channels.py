@@ -1,10 +1,10 @@
 """Surveys through the real channels: buttons on Telegram (PTB against the fake Bot API), numbers and templates on WeChat."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 from tests.conftest import local
 from tests.survey_helpers import add_staff, resolve
-from tests.wechat_desk import CASE_NUMBER, desk, fake_api, file_complaint, open_desk, wechat_settings  # noqa: F401
+from tests.wechat_desk import CASE_NUMBER, desk, fake_api, file_complaint, open_desk, wechat_settings
 
 ALICE = 7001
 CITIZEN = "o-citizen"
@@ -41,7 +41,7 @@ async def test_wechat_survey_is_numbered_and_a_typed_number_rates(desk):
     assert "感谢您的评价（满意）" in answer.content
 
 
-async def test_wechat_survey_after_the_window_closed_uses_the_survey_template(wechat_settings, clock, fake_api):  # noqa: F811
+async def test_wechat_survey_after_the_window_closed_uses_the_survey_template(wechat_settings, clock, fake_api):
     async with open_desk(wechat_settings(wechat_template_survey="TPL-SURVEY"), clock, fake_api) as running:
         number = await file_complaint(running.wechat("safe"), CITIZEN)
         await add_staff(running.app, "李明")

@@ -1,10 +1,11 @@
 """The daily supervisor digest: sent at the configured local time, once per date, whatever restarts happen."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.office import digest
 from bot.app import App
+from bot.office import digest
 from bot.storage.models import OutboxMessage
 from tests.conftest import Citizen, local
 from tests.fakes.recording import RecordingChannel

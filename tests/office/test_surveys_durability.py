@@ -1,4 +1,5 @@
 """Durable scheduling: restarts lose nothing and send nothing twice; two dispatchers on PostgreSQL never share a row."""
+
 from __future__ import annotations
 
 import asyncio
@@ -8,9 +9,8 @@ from sqlalchemy import select
 
 from bot.app import App
 from bot.core.messages import Reply
+from bot.delivery.outbox import enqueue, unknown_rows
 from bot.storage.models import OutboxMessage
-from bot.delivery.outbox import enqueue
-from bot.delivery.outbox import unknown_rows
 from tests.conftest import Citizen
 from tests.fakes.recording import RecordingChannel
 from tests.survey_helpers import add_staff, file_complaint, resolve, survey_messages, survey_of
@@ -100,8 +100,16 @@ async def test_two_dispatchers_on_postgres_claim_disjoint_sets_and_lose_nothing(
         now = clock.now()
         async with one.sessions() as session, session.begin():
             for i in range(600):
-                await enqueue(session, kind="survey", dedup_key=f"survey:{i}:followup", channel="console", recipient=f"citizen-{i}",
-                              replies=[Reply(f"survey {i}")], due_at=now, now=now)
+                await enqueue(
+                    session,
+                    kind="survey",
+                    dedup_key=f"survey:{i}:followup",
+                    channel="console",
+                    recipient=f"citizen-{i}",
+                    replies=[Reply(f"survey {i}")],
+                    due_at=now,
+                    now=now,
+                )
         handled = await asyncio.gather(one.dispatcher.run_once(batch=25), two.dispatcher.run_once(batch=25))
         got_one = {s.recipient for s in console_one.sent}
         got_two = {s.recipient for s in console_two.sent}

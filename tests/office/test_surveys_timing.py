@@ -1,4 +1,5 @@
 """When surveys go out, with a fake clock: the delay, quiet hours, and WeChat's 48-hour customer-service window."""
+
 from __future__ import annotations
 
 import pytest
@@ -90,9 +91,21 @@ async def test_wechat_survey_goes_out_just_before_the_48_hour_window_closes(sett
 @pytest.mark.parametrize(
     ("filed", "resolved", "not_yet", "sent"),
     [
-        pytest.param(local(2026, 12, 1, 10, 0), local(2026, 12, 1, 11, 0), local(2026, 12, 2, 10, 59), local(2026, 12, 2, 11, 0), id="inside-the-window-the-normal-delay"),
+        pytest.param(
+            local(2026, 12, 1, 10, 0),
+            local(2026, 12, 1, 11, 0),
+            local(2026, 12, 2, 10, 59),
+            local(2026, 12, 2, 11, 0),
+            id="inside-the-window-the-normal-delay",
+        ),
         # the window closes Thu 22:30, inside quiet hours: the survey goes just before they begin
-        pytest.param(local(2026, 12, 1, 22, 30), local(2026, 12, 3, 9, 0), local(2026, 12, 3, 20, 58), local(2026, 12, 3, 20, 59), id="window-ending-in-quiet-hours"),
+        pytest.param(
+            local(2026, 12, 1, 22, 30),
+            local(2026, 12, 3, 9, 0),
+            local(2026, 12, 3, 20, 58),
+            local(2026, 12, 3, 20, 59),
+            id="window-ending-in-quiet-hours",
+        ),
     ],
 )
 async def test_wechat_survey_timing(settings_factory, clock, filed, resolved, not_yet, sent):

@@ -1,4 +1,5 @@
 """Many citizens at once: turns written together (SQLite group commit) stay as separate as turns written alone."""
+
 from __future__ import annotations
 
 import asyncio

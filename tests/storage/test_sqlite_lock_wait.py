@@ -1,4 +1,5 @@
 """SQLite on the event loop: another process's write lock delays a turn but never freezes the bot."""
+
 from __future__ import annotations
 
 import asyncio

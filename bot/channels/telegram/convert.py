@@ -1,4 +1,5 @@
 """The Telegram adapter: a PTB Update becomes an Inbound, a Reply becomes HTML text with inline buttons."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -4,9 +4,8 @@ Why: sending the answer is most of the CPU a Telegram update costs. httpx spends
 per request, and form-encoding percent-escapes every byte of a 2–3 KB Chinese answer. The Bot API takes JSON
 bodies; uploads still go as multipart. Errors map onto PTB's TimedOut and NetworkError as its own backend does.
 """
-from __future__ import annotations
 
-import asyncio
+from __future__ import annotations
 
 import aiohttp
 from telegram.error import NetworkError, TimedOut
@@ -70,7 +69,7 @@ class AiohttpRequest(BaseRequest):
         try:
             async with self._session.request(method, url, data=body, headers=headers, timeout=timeout) as response:
                 return response.status, await response.read()
-        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as error:
+        except (TimeoutError, aiohttp.ServerTimeoutError) as error:
             raise TimedOut from error
         except aiohttp.ClientError as error:
             raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error

@@ -1,4 +1,5 @@
 """Starts the Telegram channel: a PTB Application (transport only) feeding the engine, by polling or webhook."""
+
 from __future__ import annotations
 
 import asyncio
@@ -13,16 +14,16 @@ from starlette.routing import Route
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-from bot.delivery.channel import DeliveryError
 from bot.channels.telegram.convert import CHANNEL, to_inbound
 from bot.channels.telegram.http import AiohttpRequest
 from bot.channels.telegram.sender import IN_FLIGHT, RateLimits, TelegramSender
 from bot.channels.telegram.staff_topics import StaffDesk, StaffTopics
-from bot.core.locks import KeyedLocks
 from bot.core.events import EVENTS
+from bot.core.locks import KeyedLocks
 from bot.core.messages import Reply
-from bot.delivery.outbox import enqueue
 from bot.core.texts import t
+from bot.delivery.channel import DeliveryError
+from bot.delivery.outbox import enqueue
 
 log = logging.getLogger(__name__)
 
@@ -138,8 +139,14 @@ class TelegramRuntime:
                 now = self.app.clock.now()
                 async with self.app.sessions() as session, session.begin():
                     await enqueue(
-                        session, kind="reply", dedup_key=f"tg-reply:{update_id}", channel=CHANNEL, recipient=str(chat_id),
-                        replies=replies[index:], due_at=now, now=now,
+                        session,
+                        kind="reply",
+                        dedup_key=f"tg-reply:{update_id}",
+                        channel=CHANNEL,
+                        recipient=str(chat_id),
+                        replies=replies[index:],
+                        due_at=now,
+                        now=now,
                     )
                 self.kick()
                 return
@@ -164,7 +171,11 @@ class TelegramRuntime:
         bot = self.application.bot
         for lang, code in (("zh", None), ("en", "en")):
             commands = [BotCommand(name, t(f"cmd_{name}", lang)) for name in COMMANDS]
-            await self.sender.call(None, lambda c=commands, code=code: bot.set_my_commands(c, scope=BotCommandScopeDefault(), language_code=code), limited=False)
+            await self.sender.call(
+                None,
+                lambda c=commands, code=code: bot.set_my_commands(c, scope=BotCommandScopeDefault(), language_code=code),
+                limited=False,
+            )
 
     async def stop(self) -> None:
         """Stop receiving, finish the work in hand, release PTB's resources."""
@@ -205,7 +216,11 @@ async def attach(app, routes: list[Any]) -> TelegramRuntime:
         overall_per_second=settings.telegram_rate_overall_per_second,
     )
     sender = TelegramSender(
-        application.bot, app.sessions, staff_chat_id=settings.telegram_staff_chat_id, limits=limits, clock=app.clock,
+        application.bot,
+        app.sessions,
+        staff_chat_id=settings.telegram_staff_chat_id,
+        limits=limits,
+        clock=app.clock,
         withhold_content=settings.telegram_staff_content == "withheld",
     )
     runtime = TelegramRuntime(app, application, sender, webhook=webhook)
@@ -217,7 +232,13 @@ async def attach(app, routes: list[Any]) -> TelegramRuntime:
     await runtime.set_commands()
     await application.start()
     if webhook:
-        await sender.call(None, lambda: application.bot.set_webhook(settings.telegram_webhook_url, secret_token=settings.telegram_webhook_secret, allowed_updates=Update.ALL_TYPES), limited=False)
+        await sender.call(
+            None,
+            lambda: application.bot.set_webhook(
+                settings.telegram_webhook_url, secret_token=settings.telegram_webhook_secret, allowed_updates=Update.ALL_TYPES
+            ),
+            limited=False,
+        )
         routes.append(Route("/telegram", runtime.webhook_endpoint, methods=["POST"]))
         log.info("telegram: webhook mode at %s", settings.telegram_webhook_url)
     else:

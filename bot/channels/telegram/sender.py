@@ -3,6 +3,7 @@
 It is also the "telegram" ChannelAdapter the outbox dispatcher delivers through: citizen messages,
 staff alerts (with a button opening the case topic) and the staff forum topics themselves.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -22,13 +23,13 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 
-from bot.delivery.channel import DeliveryError
 from bot.channels.telegram.convert import Rendered, render
 from bot.core.locks import KeyedLocks
 from bot.core.messages import Reply
+from bot.core.texts import t
+from bot.delivery.channel import DeliveryError
 from bot.storage.models import Case, OutboxMessage
 from bot.storage.telegram_models import StaffTopic
-from bot.core.texts import t
 from bot.storage.upsert import insert_ignore
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,9 @@ class RateLimiter:
         if chat_id is None:
             self._hold_all_until = max(self._hold_all_until, until)
         elif chat_id > 0:
-            self._chat_tat[chat_id] = max(self._chat_tat.get(chat_id, 0.0), until + self.limits.per_chat_interval * (self.limits.per_chat_burst - 1))
+            self._chat_tat[chat_id] = max(
+                self._chat_tat.get(chat_id, 0.0), until + self.limits.per_chat_interval * (self.limits.per_chat_burst - 1)
+            )
         else:
             self._group_slots.setdefault(chat_id, deque())
             self._group_hold(chat_id, until)
@@ -201,17 +204,26 @@ class TelegramSender:
         return await self.call(
             chat_id,
             lambda: self.bot.send_message(
-                chat_id=chat_id, text=message.html, parse_mode=ParseMode.HTML, reply_markup=message.markup,
-                message_thread_id=thread_id, disable_web_page_preview=True,
+                chat_id=chat_id,
+                text=message.html,
+                parse_mode=ParseMode.HTML,
+                reply_markup=message.markup,
+                message_thread_id=thread_id,
+                disable_web_page_preview=True,
             ),
         )
 
-    async def send_replies(self, chat_id: int, replies: list[Reply], *, thread_id: int | None = None, markup: InlineKeyboardMarkup | None = None) -> int:
+    async def send_replies(
+        self, chat_id: int, replies: list[Reply], *, thread_id: int | None = None, markup: InlineKeyboardMarkup | None = None
+    ) -> int:
         """Send replies in order; `markup` (if any) goes under the last message. Returns how many messages went out."""
         messages = [part for reply in replies for part in render(reply)]
         if markup is not None and messages:
             last = messages[-1]
-            messages[-1] = Rendered(last.html, markup if last.markup is None else InlineKeyboardMarkup(tuple(last.markup.inline_keyboard) + tuple(markup.inline_keyboard)))
+            messages[-1] = Rendered(
+                last.html,
+                markup if last.markup is None else InlineKeyboardMarkup(tuple(last.markup.inline_keyboard) + tuple(markup.inline_keyboard)),
+            )
         for message in messages:
             await self.send_rendered(chat_id, message, thread_id=thread_id)
         return len(messages)
@@ -220,7 +232,9 @@ class TelegramSender:
         """A citizen's photos and documents into the case topic, by the file ids Telegram gave the bot."""
         for kind, file_id in files or []:
             send = self.bot.send_photo if kind == "photo" else self.bot.send_document
-            await self.call(topic.chat_id, lambda send=send, file_id=file_id: send(topic.chat_id, file_id, message_thread_id=topic.thread_id))
+            await self.call(
+                topic.chat_id, lambda send=send, file_id=file_id: send(topic.chat_id, file_id, message_thread_id=topic.thread_id)
+            )
 
     async def answer_callback(self, query_id: str, text: str | None = None) -> None:
         """Answer a callback query so the button stops spinning; a failure is logged, never raised."""
@@ -260,7 +274,9 @@ class TelegramSender:
                 yield
                 return
             async with session.begin():
-                await session.execute(text("SELECT pg_advisory_xact_lock(:namespace, :case_id)"), {"namespace": TOPIC_LOCK_NAMESPACE, "case_id": case_id})
+                await session.execute(
+                    text("SELECT pg_advisory_xact_lock(:namespace, :case_id)"), {"namespace": TOPIC_LOCK_NAMESPACE, "case_id": case_id}
+                )
                 yield
 
     async def _topic_for_alert(self, number: str) -> StaffTopic | None:
@@ -270,7 +286,9 @@ class TelegramSender:
             return topic
         async with self.sessions() as session:
             case_id = await session.scalar(select(Case.id).where(Case.number == number))
-            queued = await session.scalar(select(OutboxMessage).where(OutboxMessage.dedup_key == topic_key(case_id), OutboxMessage.status.in_(("pending", "sending"))))
+            queued = await session.scalar(
+                select(OutboxMessage).where(OutboxMessage.dedup_key == topic_key(case_id), OutboxMessage.status.in_(("pending", "sending")))
+            )
         if queued is None:
             return None
         try:
@@ -300,7 +318,15 @@ class TelegramSender:
         if kind == "alert" and payload.get("case"):
             topic = await self._topic_for_alert(payload["case"])
             if topic is not None:
-                markup = InlineKeyboardMarkup([[InlineKeyboardButton(t("staff_open_topic", "zh", number=payload["case"]), url=topic_link(topic.chat_id, topic.thread_id))]])
+                markup = InlineKeyboardMarkup(
+                    [
+                        [
+                            InlineKeyboardButton(
+                                t("staff_open_topic", "zh", number=payload["case"]), url=topic_link(topic.chat_id, topic.thread_id)
+                            )
+                        ]
+                    ]
+                )
         await self.send_replies(chat_id, replies, markup=markup)
 
 

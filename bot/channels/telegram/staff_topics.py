@@ -1,4 +1,5 @@
 """The staff forum supergroup: a topic per handed-off case, the citizen's words mirrored in, staff words relayed out."""
+
 from __future__ import annotations
 
 import contextvars
@@ -11,21 +12,21 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
-from bot.office import casework
-from bot.office.alerts import case_card
-from bot.office.casework import CaseActionError
 from bot.channels.render import escape_html
 from bot.channels.telegram.convert import Rendered
-from bot.delivery.channel import DeliveryError
 from bot.channels.telegram.sender import TelegramSender, topic_key
 from bot.core.events import Events
 from bot.core.masking import mask_phone, mask_text
 from bot.core.messages import Reply
-from bot.storage.models import Attachment, Case, OutboxMessage, Staff
-from bot.storage.telegram_models import RelayedMessage, StaffTopic
-from bot.delivery.outbox import enqueue
 from bot.core.services import Services
 from bot.core.texts import t
+from bot.delivery.channel import DeliveryError
+from bot.delivery.outbox import enqueue
+from bot.office import casework
+from bot.office.alerts import case_card
+from bot.office.casework import CaseActionError
+from bot.storage.models import Attachment, Case, OutboxMessage, Staff
+from bot.storage.telegram_models import RelayedMessage, StaffTopic
 from bot.storage.upsert import insert_ignore
 
 log = logging.getLogger(__name__)
@@ -102,11 +103,20 @@ class StaffTopics:
             return
         card = await topic_card(session, services, case)
         buttons = [[[_st("staff_button_take"), f"st:take:{case.id}"], [_st("staff_button_resolve"), f"st:resolve:{case.id}"]]]
-        evidence = await session.execute(select(Attachment.channel, Attachment.kind, Attachment.ref).where(Attachment.case_id == case.id).order_by(Attachment.id))
+        evidence = await session.execute(
+            select(Attachment.channel, Attachment.kind, Attachment.ref).where(Attachment.case_id == case.id).order_by(Attachment.id)
+        )
         files = _forwardable(services, [(kind, ref) for channel, kind, ref in evidence if channel == "telegram"])
         await enqueue(
-            session, kind="staff_topic", dedup_key=topic_key(case.id), channel="telegram", recipient=str(self.chat_id),
-            replies=[Reply(card)], due_at=now, now=now, case_id=case.id,
+            session,
+            kind="staff_topic",
+            dedup_key=topic_key(case.id),
+            channel="telegram",
+            recipient=str(self.chat_id),
+            replies=[Reply(card)],
+            due_at=now,
+            now=now,
+            case_id=case.id,
             extra={"case_id": case.id, "case": case.number, "topic_name": case.number, "buttons": buttons, "files": files},
         )
 
@@ -119,12 +129,21 @@ class StaffTopics:
         if not await self._has_topic(session, case):
             return
         await enqueue(
-            session, kind="staff_mirror", dedup_key=f"tg-mirror:{case.id}:{uuid.uuid4().hex}", channel="telegram",
-            recipient=str(self.chat_id), replies=[Reply(text)], due_at=now, now=now, case_id=case.id,
+            session,
+            kind="staff_mirror",
+            dedup_key=f"tg-mirror:{case.id}:{uuid.uuid4().hex}",
+            channel="telegram",
+            recipient=str(self.chat_id),
+            replies=[Reply(text)],
+            due_at=now,
+            now=now,
+            case_id=case.id,
             extra={"case_id": case.id, "case": case.number, "files": files or []},
         )
 
-    async def citizen_message(self, *, session: AsyncSession, services: Services, case: Case, citizen, text: str, attachments, now: datetime) -> None:
+    async def citizen_message(
+        self, *, session: AsyncSession, services: Services, case: Case, citizen, text: str, attachments, now: datetime
+    ) -> None:
         """What the citizen wrote appears in the topic, masked."""
         body = mask_text(text)[:MIRROR_CHARS]
         if services.settings.telegram_staff_content == "withheld":
@@ -134,7 +153,9 @@ class StaffTopics:
         files = _forwardable(services, [(a.kind, a.ref) for a in attachments] if citizen.channel == "telegram" else [])
         await self._mirror(session, case, _st("staff_mirror_citizen", text=body), now, files)
 
-    async def case_action(self, *, session: AsyncSession, services: Services, case: Case, staff: Staff, action: str, text: str, now: datetime) -> None:
+    async def case_action(
+        self, *, session: AsyncSession, services: Services, case: Case, staff: Staff, action: str, text: str, now: datetime
+    ) -> None:
         """Staff actions taken elsewhere (CLI, WeChat) are shown in the topic."""
         if _acting_in_topic.get() == case.id or action not in ACTION_LINES:
             return
@@ -192,7 +213,9 @@ class StaffDesk:
             await self._say(response, thread_id)
         self.kick()
 
-    async def _act(self, session: AsyncSession, row: RelayedMessage, user_id: int, thread_id: int | None, text: str, *, has_media: bool, now: datetime) -> str | None:
+    async def _act(
+        self, session: AsyncSession, row: RelayedMessage, user_id: int, thread_id: int | None, text: str, *, has_media: bool, now: datetime
+    ) -> str | None:
         try:
             staff = await casework.require_staff(session, telegram_id=user_id)
         except CaseActionError:
@@ -201,7 +224,11 @@ class StaffDesk:
             return _st("staff_refused")
         row.staff_id = staff.id
         command, argument = parse_command(text)
-        topic = await session.scalar(select(StaffTopic).where(StaffTopic.chat_id == self.chat_id, StaffTopic.thread_id == thread_id)) if thread_id else None
+        topic = (
+            await session.scalar(select(StaffTopic).where(StaffTopic.chat_id == self.chat_id, StaffTopic.thread_id == thread_id))
+            if thread_id
+            else None
+        )
         if topic is None:
             row.outcome = "ignored"
             return _st("staff_no_topic") if command else None
@@ -225,7 +252,9 @@ class StaffDesk:
             _acting_in_topic.reset(token)
         return response
 
-    async def _command(self, session: AsyncSession, case: Case, staff: Staff, command: str | None, argument: str, text: str, now: datetime) -> str:
+    async def _command(
+        self, session: AsyncSession, case: Case, staff: Staff, command: str | None, argument: str, text: str, now: datetime
+    ) -> str:
         services = self.app.services
         number = case.number
         if command is None:

@@ -1,4 +1,5 @@
 """The WeChat API client: wechatpy's synchronous client in worker threads, with the access token cached in the database."""
+
 from __future__ import annotations
 
 import asyncio
@@ -15,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
-from bot.core.clock import Clock
 from bot.config import Settings
+from bot.core.clock import Clock
 from bot.storage.models import KeyValue
 from bot.storage.upsert import insert_ignore
 
@@ -69,17 +70,16 @@ class WeChatAPI:
         cached = await self._cached(rejected)
         if cached is not None:
             return cached
-        async with self._refreshing:
-            async with self.sessions() as session, session.begin():
-                await insert_ignore(session, KeyValue, {"key": TOKEN_KEY, "value": "", "expires_at": None}, ["key"])
-                row = (await session.scalars(select(KeyValue).where(KeyValue.key == TOKEN_KEY).with_for_update())).one()
-                if not self._usable(row, rejected):  # else another process refreshed it while we waited for the lock
-                    token, expires_in = await self._fetch_token()
-                    row.value = token
-                    row.expires_at = self.clock.now() + timedelta(seconds=expires_in)
-                    log.info("wechat: access token fetched, valid for %ds", expires_in)
-                self._known = (row.value, row.expires_at)
-                return row.value
+        async with self._refreshing, self.sessions() as session, session.begin():
+            await insert_ignore(session, KeyValue, {"key": TOKEN_KEY, "value": "", "expires_at": None}, ["key"])
+            row = (await session.scalars(select(KeyValue).where(KeyValue.key == TOKEN_KEY).with_for_update())).one()
+            if not self._usable(row, rejected):  # else another process refreshed it while we waited for the lock
+                token, expires_in = await self._fetch_token()
+                row.value = token
+                row.expires_at = self.clock.now() + timedelta(seconds=expires_in)
+                log.info("wechat: access token fetched, valid for %ds", expires_in)
+            self._known = (row.value, row.expires_at)
+            return row.value
 
     async def _cached(self, rejected: str | None) -> str | None:
         async with self.sessions() as session:

@@ -1,4 +1,5 @@
 """The WeChat Official Account callback at /wechat: verify, decrypt, parse safely, dedupe, answer within 5 seconds."""
+
 from __future__ import annotations
 
 import asyncio
@@ -25,8 +26,8 @@ from bot.channels.wechat.menu import choice_for_key
 from bot.channels.wechat.sender import WINDOW, WINDOW_QUOTA, wechat_texts
 from bot.core.messages import Attachment, Inbound, Reply, TurnResult
 from bot.core.metrics import TURN_SECONDS, TURNS
-from bot.storage.models import Citizen, OutboxMessage
 from bot.delivery.outbox import enqueue
+from bot.storage.models import Citizen, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +71,15 @@ class AnswerParts:
         for index, text in enumerate(texts):
             slot = {"window_slot_until": (now + WINDOW).isoformat()} if index < reserved else None
             await enqueue(
-                session, kind="reply", dedup_key=part_key(self.inbound, first + index), channel=CHANNEL,
-                recipient=self.inbound.user_id, replies=[Reply(text)], due_at=now, now=now, extra=slot,
+                session,
+                kind="reply",
+                dedup_key=part_key(self.inbound, first + index),
+                channel=CHANNEL,
+                recipient=self.inbound.user_id,
+                replies=[Reply(text)],
+                due_at=now,
+                now=now,
+                extra=slot,
             )
         self.queued = len(texts)
 
@@ -139,7 +147,9 @@ class WeChatCallback:
                 try:
                     self.cryptos.append((label, WeChatCrypto(self.token, key, settings.wechat_app_id)))
                 except (AssertionError, ValueError) as exc:
-                    raise ValueError(f"CONSULT_WECHAT_{'PREVIOUS_' if label == 'previous' else ''}AES_KEY: not a 43-character EncodingAESKey") from exc
+                    raise ValueError(
+                        f"CONSULT_WECHAT_{'PREVIOUS_' if label == 'previous' else ''}AES_KEY: not a 43-character EncodingAESKey"
+                    ) from exc
         self._background: set[asyncio.Task] = set()
         self._dispatch_wanted = False
         self._dispatcher: asyncio.Task | None = None

@@ -1,4 +1,5 @@
 """The Official Account's default custom menu, its CLICK keys, and `python -m bot wechat menu` to install it."""
+
 from __future__ import annotations
 
 import sys

@@ -1,10 +1,11 @@
 """Start the WeChat channel inside `python -m bot run`: the /wechat callback and the "wechat" outbox adapter."""
+
 from __future__ import annotations
 
 import logging
 
-from bot.channels.wechat.callback import WeChatCallback
 from bot.channels.wechat.api import WeChatAPI
+from bot.channels.wechat.callback import WeChatCallback
 from bot.channels.wechat.sender import WeChatSender
 
 log = logging.getLogger(__name__)

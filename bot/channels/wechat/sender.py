@@ -1,4 +1,5 @@
 """The "wechat" adapter the outbox dispatcher calls: customer-service messages inside the 48-hour window, else templates."""
+
 from __future__ import annotations
 
 import logging
@@ -8,12 +9,12 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.delivery.channel import DeliveryError
 from bot.channels.render import numbered, split_text
 from bot.channels.wechat.api import WeChatAPI, WeChatAPIError
-from bot.core.clock import Clock
 from bot.config import Settings
+from bot.core.clock import Clock
 from bot.core.messages import Reply
+from bot.delivery.channel import DeliveryError
 from bot.storage.models import Citizen
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,9 @@ def _pack_paragraphs(blocks: list[str], limit: int) -> list[str]:
     return parts
 
 
-def _template_data(text: str, payload: dict[str, Any], now: datetime, tz, fields: dict[str, tuple[str, int | None]]) -> dict[str, dict[str, str]]:
+def _template_data(
+    text: str, payload: dict[str, Any], now: datetime, tz, fields: dict[str, tuple[str, int | None]]
+) -> dict[str, dict[str, str]]:
     """The message in the office's template layout (CONSULT_WECHAT_TEMPLATE_FIELDS), each value cut to its field's limit."""
     values = {
         "headline": (text.split("\n", 1)[0].strip(), HEADLINE_CHARS),

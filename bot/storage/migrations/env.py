@@ -1,4 +1,5 @@
 """Alembic environment: runs migrations on the configured async engine (batch mode for SQLite)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -6,9 +7,9 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from bot.storage.database import create_engine
-import bot.storage.survey_models  # noqa: F401  (registers its tables on Base.metadata)
+import bot.storage.survey_models
 import bot.storage.telegram_models  # noqa: F401
+from bot.storage.database import create_engine
 from bot.storage.models import Base
 
 config = context.config

@@ -1,4 +1,5 @@
 """Citizens in a private Telegram chat, end to end: a real PTB Application against the fake Bot API over loopback."""
+
 from __future__ import annotations
 
 import asyncio
@@ -8,8 +9,8 @@ from sqlalchemy import select
 
 from bot.channels.telegram.convert import callback_data
 from bot.core.messages import Reply
-from bot.storage.models import Attachment, InboundReceipt, OutboxMessage
 from bot.delivery.outbox import enqueue
+from bot.storage.models import Attachment, InboundReceipt, OutboxMessage
 from tests.fakes.telegram_api import FakeBotAPI
 from tests.fakes.telegram_world import TelegramWorld, telegram_settings
 
@@ -24,7 +25,7 @@ def keyboard_of(api: FakeBotAPI, chat_id: int) -> list[dict]:
 
 async def test_start_greets_with_notice_and_menu_buttons_and_a_question_gets_the_answer(world, api):
     await world.say(api.message(ALICE, "/start"))
-    notice, greeting, menu = api.texts_to(ALICE)
+    notice, greeting, _menu = api.texts_to(ALICE)
     assert "个人信息" in notice and "您好" in greeting
     assert [b["text"] for b in keyboard_of(api, ALICE)] == ["办事指南", "我要投诉", "进度查询", "人工服务"]
     await world.say(api.message(ALICE, "办健康证要带什么东西"))
@@ -56,8 +57,14 @@ async def test_all_button_data_fits_telegrams_64_bytes(world, api):
     await world.say(api.callback(ALICE, "m:guide"))
     await world.say(api.message(ALICE, "许可证"))
     await world.say(api.message(ALICE, "/delete"))
-    data = [b["callback_data"] for c in api.calls_of("sendMessage") if "reply_markup" in c.params
-            for row in c.params["reply_markup"]["inline_keyboard"] for b in row if "callback_data" in b]
+    data = [
+        b["callback_data"]
+        for c in api.calls_of("sendMessage")
+        if "reply_markup" in c.params
+        for row in c.params["reply_markup"]["inline_keyboard"]
+        for b in row
+        if "callback_data" in b
+    ]
     assert len(data) >= 8
     assert all(len(value.encode()) <= 64 for value in data)
     with pytest.raises(ValueError):
@@ -78,7 +85,21 @@ async def test_voice_sticker_and_location_get_a_polite_request_to_type(world, ap
     await world.say(api.message(ALICE, "你好"))
     before = len(api.texts_to(ALICE))
     await world.say(api.message(ALICE, None, voice={"file_id": "v1", "file_unique_id": "v", "duration": 3}))
-    await world.say(api.message(ALICE, None, sticker={"file_id": "s1", "file_unique_id": "s", "type": "regular", "width": 1, "height": 1, "is_animated": False, "is_video": False}))
+    await world.say(
+        api.message(
+            ALICE,
+            None,
+            sticker={
+                "file_id": "s1",
+                "file_unique_id": "s",
+                "type": "regular",
+                "width": 1,
+                "height": 1,
+                "is_animated": False,
+                "is_video": False,
+            },
+        )
+    )
     await world.say(api.message(ALICE, None, location={"latitude": 31.2, "longitude": 121.5}))
     texts = api.texts_to(ALICE)[before:]
     assert len(texts) == 3 and all("文字" in text for text in texts)
@@ -147,8 +168,16 @@ async def test_long_text_is_split_at_line_boundaries(world, api):
     assert len(long_text) > 2 * 4096
     async with world.app.sessions() as session, session.begin():
         now = world.app.clock.now()
-        await enqueue(session, kind="case_update", dedup_key="long", channel="telegram", recipient=str(ALICE),
-                      replies=[Reply(long_text)], due_at=now, now=now)
+        await enqueue(
+            session,
+            kind="case_update",
+            dedup_key="long",
+            channel="telegram",
+            recipient=str(ALICE),
+            replies=[Reply(long_text)],
+            due_at=now,
+            now=now,
+        )
     await world.app.tick_outbox()
     parts = api.texts_to(ALICE)[-3:]
     assert all(len(part) <= 4096 for part in parts)

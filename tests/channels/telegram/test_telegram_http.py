@@ -1,4 +1,5 @@
 """The aiohttp networking backend under PTB: uploads, downloads and the errors the sender's retries depend on."""
+
 from __future__ import annotations
 
 import socket
@@ -12,8 +13,13 @@ from tests.fakes.telegram_api import TOKEN
 
 
 def _bot(base_url: str, **options) -> Bot:
-    return Bot(TOKEN, base_url=base_url, base_file_url=base_url.replace("/bot", "/file/bot"),
-               request=AiohttpRequest(2, **options), get_updates_request=AiohttpRequest(1, **options))
+    return Bot(
+        TOKEN,
+        base_url=base_url,
+        base_file_url=base_url.replace("/bot", "/file/bot"),
+        request=AiohttpRequest(2, **options),
+        get_updates_request=AiohttpRequest(1, **options),
+    )
 
 
 async def test_a_document_is_uploaded_with_its_bytes_and_caption(api):

@@ -1,4 +1,5 @@
 """The Telegram rate limiter: about one message a second per chat, 20 a minute per group, 30 a second overall."""
+
 from __future__ import annotations
 
 from bot.channels.telegram.sender import RateLimiter, RateLimits

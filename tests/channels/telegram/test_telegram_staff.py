@@ -1,4 +1,5 @@
 """The staff forum group end to end: a topic per case, relays both ways, in-topic commands, refusals, alerts."""
+
 from __future__ import annotations
 
 import asyncio
@@ -6,8 +7,8 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from bot.office import casework
 from bot.core.messages import Inbound
+from bot.office import casework
 from bot.storage.models import Attachment, Case, Citizen, OutboxMessage
 from bot.storage.telegram_models import RelayedMessage, StaffTopic
 from tests.fakes.recording import RecordingChannel
@@ -115,8 +116,10 @@ async def test_take_by_two_staff_at_once_has_exactly_one_winner(world, api):
     await file_complaint_with_photo(world, api)
     topic = await _topic(world)
     data = f"st:take:{topic.case_id}"
-    await world.say(api.callback(CLERK, data, chat_id=STAFF_CHAT, thread_id=topic.thread_id),
-              api.callback(CLERK2, data, chat_id=STAFF_CHAT, thread_id=topic.thread_id))
+    await world.say(
+        api.callback(CLERK, data, chat_id=STAFF_CHAT, thread_id=topic.thread_id),
+        api.callback(CLERK2, data, chat_id=STAFF_CHAT, thread_id=topic.thread_id),
+    )
     case = await world.one(select(Case))
     winner = {9002: "王芳", 9003: "李强"}
     texts = api.texts_to(STAFF_CHAT, topic.thread_id)
@@ -150,7 +153,9 @@ async def test_blocked_citizen_is_marked_unreachable_and_staff_are_told(world, a
     failed = await world.one(select(OutboxMessage).where(OutboxMessage.kind == "staff_reply"))
     assert failed.status == "failed" and "unreachable" in failed.error
     await world.app.tick_outbox()
-    alerts = [c.params["text"] for c in api.calls_of("sendMessage") if c.params["chat_id"] in (SUPERVISOR, CLERK) and "未送达" in c.params["text"]]
+    alerts = [
+        c.params["text"] for c in api.calls_of("sendMessage") if c.params["chat_id"] in (SUPERVISOR, CLERK) and "未送达" in c.params["text"]
+    ]
     assert alerts and "TS-20261201-0001" in alerts[0]
 
 

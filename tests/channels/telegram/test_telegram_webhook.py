@@ -1,4 +1,5 @@
 """Webhook mode: setWebhook with a secret, /telegram on the bot's ASGI app, wrong or missing secrets refused."""
+
 from __future__ import annotations
 
 import httpx
@@ -15,7 +16,9 @@ HEADER = "X-Telegram-Bot-Api-Secret-Token"
 @pytest.fixture
 async def world(settings_factory, clock, api):
     """The bot with its Telegram channel attached to the fake API."""
-    settings = telegram_settings(settings_factory, api, telegram_webhook_url="https://bot.example.org/telegram", telegram_webhook_secret=SECRET)
+    settings = telegram_settings(
+        settings_factory, api, telegram_webhook_url="https://bot.example.org/telegram", telegram_webhook_secret=SECRET
+    )
     running = await TelegramWorld.start(settings, clock, api)
     yield running
     await running.close()

@@ -1,4 +1,5 @@
 """The /wechat callback as WeChat's server sees it: signatures, the three modes, safe XML, passive replies, retries."""
+
 from __future__ import annotations
 
 import asyncio
@@ -8,10 +9,10 @@ import xmltodict
 from sqlalchemy import func, select
 from wechatpy.crypto import WeChatCrypto
 
-from bot.storage.models import Attachment, Case, Citizen, ConversationMessage, OutboxMessage
 from bot.office.privacy import ANONYMISED
+from bot.storage.models import Attachment, Case, Citizen, ConversationMessage, OutboxMessage
 from tests.fakes.wechat_server import numbered_choice, sign
-from tests.wechat_desk import (  # noqa: F401
+from tests.wechat_desk import (
     AES_KEY,
     APP_ID,
     CASE_NUMBER,
@@ -45,12 +46,20 @@ async def _count(app, model, *where) -> int:
 async def test_official_sample_decrypts_to_the_known_text_message_and_is_answered(desk):
     assert sign(TOKEN, SAMPLE_TIMESTAMP, SAMPLE_NONCE) == SAMPLE_SIGNATURE
     body = f"<xml><ToUserName><![CDATA[gh_10f6c3c3ac5a]]></ToUserName><Encrypt><![CDATA[{SAMPLE_ENCRYPT}]]></Encrypt></xml>"
-    params = {"signature": SAMPLE_SIGNATURE, "timestamp": SAMPLE_TIMESTAMP, "nonce": SAMPLE_NONCE, "encrypt_type": "aes", "msg_signature": SAMPLE_MSG_SIGNATURE}
+    params = {
+        "signature": SAMPLE_SIGNATURE,
+        "timestamp": SAMPLE_TIMESTAMP,
+        "nonce": SAMPLE_NONCE,
+        "encrypt_type": "aes",
+        "msg_signature": SAMPLE_MSG_SIGNATURE,
+    }
     response = await desk.client.post("/wechat", params=params, content=body)
     assert response.status_code == 200
     envelope = xmltodict.parse(response.text)["xml"]
     crypto = WeChatCrypto(TOKEN, AES_KEY, APP_ID)
-    reply = xmltodict.parse(crypto.decrypt_message(response.text, envelope["MsgSignature"], envelope["TimeStamp"], envelope["Nonce"]))["xml"]
+    reply = xmltodict.parse(crypto.decrypt_message(response.text, envelope["MsgSignature"], envelope["TimeStamp"], envelope["Nonce"]))[
+        "xml"
+    ]
     assert reply["ToUserName"] == SAMPLE_USER and reply["FromUserName"] == "gh_10f6c3c3ac5a"
     assert "[Privacy]" in reply["Content"], "a first contact is answered with the privacy notice (in English: the text was Latin)"
     async with desk.app.sessions() as session:

@@ -1,4 +1,5 @@
 """Messages the bot starts on WeChat: the 48-hour window and its quota, templates, unreachable citizens, staff alerts, the token."""
+
 from __future__ import annotations
 
 import asyncio
@@ -7,11 +8,11 @@ import sys
 
 from sqlalchemy import select
 
-from bot.office import casework
 from bot.channels.wechat.api import WeChatAPI
+from bot.office import casework
 from bot.storage.models import Citizen, KeyValue, OutboxMessage
 from tests.helpers import add_staff
-from tests.wechat_desk import (  # noqa: F401
+from tests.wechat_desk import (
     APP_ID,
     SECRET,
     TOKEN,
@@ -73,7 +74,8 @@ async def test_outside_the_48_hour_window_the_configured_template_is_used(wechat
 
 async def test_a_current_style_template_gets_the_fields_the_office_mapped(wechat_settings, clock, fake_api):
     settings = wechat_settings(
-        wechat_template_case_update="TPL-NEW-STYLE", wechat_template_fields="case=character_string1, time=time2, body=thing3:20",
+        wechat_template_case_update="TPL-NEW-STYLE",
+        wechat_template_fields="case=character_string1, time=time2, body=thing3:20",
     )
     async with open_desk(settings, clock, fake_api) as desk:
         number, handler = await _taken_case(desk)
@@ -90,7 +92,11 @@ def test_a_template_layout_without_a_body_field_is_refused_at_start(settings_fac
     import pytest
     from pydantic import ValidationError
 
-    for layout, problem in (("case=keyword1", "body=FIELD"), ("body=thing3:abc", "role=field[:chars]"), ("message=thing3", "role=field[:chars]")):
+    for layout, problem in (
+        ("case=keyword1", "body=FIELD"),
+        ("body=thing3:abc", "role=field[:chars]"),
+        ("message=thing3", "role=field[:chars]"),
+    ):
         with pytest.raises(ValidationError) as refused:
             settings_factory(wechat_template_fields=layout)
         assert "wechat_template_fields" in str(refused.value) and problem in str(refused.value)
@@ -178,11 +184,22 @@ async def test_access_token_is_cached_in_the_database_and_refreshed_once_when_re
 
 async def test_wechat_menu_command_installs_the_default_menu(database_url, fake_api):
     env = dict(
-        os.environ, CONSULT_DATABASE_URL=database_url, CONSULT_WECHAT_APP_ID=APP_ID, CONSULT_WECHAT_APP_SECRET=SECRET,
-        CONSULT_WECHAT_TOKEN=TOKEN, CONSULT_WECHAT_API_BASE_URL=fake_api.base_url,
+        os.environ,
+        CONSULT_DATABASE_URL=database_url,
+        CONSULT_WECHAT_APP_ID=APP_ID,
+        CONSULT_WECHAT_APP_SECRET=SECRET,
+        CONSULT_WECHAT_TOKEN=TOKEN,
+        CONSULT_WECHAT_API_BASE_URL=fake_api.base_url,
     )
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "wechat", "menu", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot",
+        "wechat",
+        "menu",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == 0, err.decode()
@@ -205,8 +222,12 @@ async def test_two_processes_needing_a_token_at_once_fetch_it_once(wechat_settin
 
 
 LONG_QUESTIONS = (
-    "办健康证要带什么东西", "公共场所卫生许可证新办需要什么材料", "护士执业注册怎么办",
-    "出生医学证明怎么补办", "医师执业注册需要什么材料", "中医诊所备案怎么办",
+    "办健康证要带什么东西",
+    "公共场所卫生许可证新办需要什么材料",
+    "护士执业注册怎么办",
+    "出生医学证明怎么补办",
+    "医师执业注册需要什么材料",
+    "中医诊所备案怎么办",
 )
 
 

@@ -1,4 +1,5 @@
 """Replies as WeChat texts: numbered choices across replies, every part within WeChat's 2,048-byte limit, nothing lost."""
+
 from __future__ import annotations
 
 from hypothesis import given, settings
@@ -31,5 +32,8 @@ def test_every_part_fits_and_no_visible_character_is_lost(blocks):
     replies = [Reply("\n".join(block)) for block in blocks]
     parts = wechat_texts(replies)
     assert all(len(part.encode()) <= TEXT_LIMIT_BYTES for part in parts)
-    visible = lambda text: "".join(text.split())
+
+    def visible(text):
+        return "".join(text.split())
+
     assert visible("".join(parts)) == visible("".join("".join(block) for block in blocks))
