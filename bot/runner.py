@@ -56,6 +56,7 @@ async def run(settings: Settings) -> int:
             await chat(app, "console-user", None)
         else:
             log.info("serving %s on http://%s:%s", ", ".join(channels), settings.http_host, settings.http_port)
+            assert server_task is not None
             await server_task
     finally:
         for starter in starters:

@@ -39,7 +39,7 @@ def split_text(text: str, limit: int, *, in_bytes: bool = False) -> list[str]:
             parts.append(line[:cut])
             line = line[cut:]
         candidate = line if current is None else f"{current}\n{line}"
-        if size(candidate) > limit:
+        if size(candidate) > limit and current is not None:
             parts.append(current)
             current = line
         else:

@@ -9,9 +9,9 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import Table, insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -26,6 +26,11 @@ from bot.storage.models import Citizen, ConversationMessage, InboundReceipt
 from bot.storage.upsert import insert_ignore
 
 log = logging.getLogger(__name__)
+
+# Core tables, not ORM entities: bulk inserts of plain rows skip the ORM's per-row bookkeeping
+HISTORY_TABLE = cast(Table, ConversationMessage.__table__)
+RECEIPT_TABLE = cast(Table, InboundReceipt.__table__)
+CITIZEN_TABLE = cast(Table, Citizen.__table__)
 
 MAX_INBOUND_CHARS = 100_000
 HISTORY_CHARS = 4000
@@ -69,9 +74,9 @@ class _Writes:
         """Insert the collected rows (Core: no ORM bookkeeping per row)."""
         await session.flush()  # cases opened by handlers exist before history rows point at them
         if self.history:
-            await session.execute(insert(ConversationMessage.__table__), self.history)
+            await session.execute(insert(HISTORY_TABLE), self.history)
         if self.receipts:
-            await session.execute(insert(InboundReceipt.__table__), self.receipts)
+            await session.execute(insert(RECEIPT_TABLE), self.receipts)
 
 
 def _key(inbound: Inbound) -> tuple[str, str]:
@@ -245,7 +250,7 @@ class Engine:
         found = {(c.channel, c.external_id): c for c in await session.scalars(query)}
         missing = [inbound for inbound in inbounds if _key(inbound) not in found]
         if missing:
-            await session.execute(insert(Citizen.__table__), [self._new_citizen(inbound, now) for inbound in missing])
+            await session.execute(insert(CITIZEN_TABLE), [self._new_citizen(inbound, now) for inbound in missing])
             found = {(c.channel, c.external_id): c for c in await session.scalars(query)}
         return found
 

@@ -17,6 +17,7 @@ from bot.core.clock import Clock
 from bot.core.messages import Reply
 from bot.delivery.channel import ChannelAdapter, DeliveryError
 from bot.storage.models import OutboxMessage
+from bot.storage.results import affected
 from bot.storage.upsert import insert_ignore
 
 log = logging.getLogger(__name__)
@@ -117,9 +118,9 @@ class Dispatcher:
                 .where(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - self.lease)
                 .values(status="unknown", error="claimed but never confirmed (process stopped mid-send?)")
             )
-        if result.rowcount:
-            log.error("outbox: %d message(s) orphaned mid-send marked unknown for staff review", result.rowcount)
-        return result.rowcount or 0
+        if affected(result):
+            log.error("outbox: %d message(s) orphaned mid-send marked unknown for staff review", affected(result))
+        return affected(result)
 
     async def claim(self, limit: int) -> list[OutboxMessage]:
         """Claim up to `limit` due rows for this worker (SKIP LOCKED on PostgreSQL)."""

@@ -13,6 +13,7 @@ from bot.core.messages import Reply
 from bot.core.texts import t
 from bot.delivery.outbox import Route
 from bot.storage.models import Case, Citizen, OutboxMessage, Staff
+from bot.storage.results import affected
 from bot.storage.upsert import insert_for
 
 log = logging.getLogger(__name__)
@@ -92,8 +93,9 @@ class AlertBatch:
         people = await self._people()
         body = withheld = f"【{title}】"
         if case is not None:
-            body += "\n" + _card(case, people.get(case.assignee_id), tz)
-            withheld += "\n" + _card(case, people.get(case.assignee_id), tz, with_summary=False)
+            assignee = people.get(case.assignee_id) if case.assignee_id is not None else None
+            body += "\n" + _card(case, assignee, tz)
+            withheld += "\n" + _card(case, assignee, tz, with_summary=False)
         if note:
             body += "\n" + mask_text(note)
         if note and level in SYSTEM_NOTES:
@@ -133,7 +135,7 @@ class AlertBatch:
         for start in range(0, len(self.rows), 500):
             chunk = self.rows[start : start + 500]
             statement = insert_for(self.session, OutboxMessage).values(chunk).on_conflict_do_nothing(index_elements=["dedup_key"])
-            inserted += (await self.session.execute(statement)).rowcount or 0
+            inserted += affected(await self.session.execute(statement))
         self.rows.clear()
         return inserted
 

@@ -16,6 +16,7 @@ from bot.delivery.outbox import enqueue
 from bot.office import audit, sla
 from bot.office.cases import resume
 from bot.storage.models import Attachment, Case, Citizen, ConversationMessage, Staff
+from bot.storage.results import affected
 
 CLOSED = ("resolved", "closed")
 
@@ -111,7 +112,7 @@ async def take(session: AsyncSession, services: Services, number: str, staff: St
         .execution_options(synchronize_session=False)
     )
     await session.refresh(case)
-    if result.rowcount != 1:
+    if affected(result) != 1:
         holder = await session.get(Staff, case.assignee_id) if case.assignee_id else None
         raise CaseActionError(f"事项 {case.number} 已由 {holder.name if holder else '他人'} 受理 / already taken")
     if case.owner_id is None:

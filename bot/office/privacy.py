@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.office import audit
 from bot.storage.models import Attachment, Case, Citizen, ConversationMessage, InboundReceipt, OutboxMessage
+from bot.storage.results import affected
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,8 @@ async def forget_citizen(session: AsyncSession, citizen: Citizen, now: datetime,
 async def purge_expired(session: AsyncSession, now: datetime, retention_days: int) -> int:
     """Delete conversation history and receipts older than the retention period; anonymise old closed cases."""
     cutoff = now - timedelta(days=retention_days)
-    removed = (await session.execute(delete(ConversationMessage).where(ConversationMessage.created_at < cutoff))).rowcount or 0
-    removed += (await session.execute(delete(InboundReceipt).where(InboundReceipt.created_at < cutoff))).rowcount or 0
+    removed = affected(await session.execute(delete(ConversationMessage).where(ConversationMessage.created_at < cutoff)))
+    removed += affected(await session.execute(delete(InboundReceipt).where(InboundReceipt.created_at < cutoff)))
     old = select(Case.id).where(Case.status == "closed", Case.closed_at < cutoff, Case.anonymised.is_(False))
     old_ids = list(await session.scalars(old))
     if old_ids:

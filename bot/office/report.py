@@ -123,7 +123,8 @@ async def build(session: AsyncSession, services: Services, start: date, end: dat
     for case in await session.scalars(select(Case).where(in_period)):
         tallies = groups.of(case)
         opened = begin <= case.created_at < finish
-        resolved = case.resolved_at is not None and begin <= case.resolved_at < finish
+        resolved_at = case.resolved_at
+        resolved = resolved_at is not None and begin <= resolved_at < finish
         overdue_open = case.resolved_at is None and begin <= case.due_at < finish and case.due_at < now
         for tally in tallies:
             if opened:
@@ -133,12 +134,12 @@ async def build(session: AsyncSession, services: Services, start: date, end: dat
                 for level in case.alerts_raised or []:
                     if level in tally.escalations:
                         tally.escalations[level] += 1
-            if resolved:
+            if resolved and resolved_at is not None:
                 tally.resolved += 1
-                tally.resolution_hours.append(hours(case.created_at, case.resolved_at))
+                tally.resolution_hours.append(hours(case.created_at, resolved_at))
             if resolved or overdue_open:
                 tally.deadlines += 1
-                tally.on_time += 1 if resolved and case.resolved_at <= case.due_at else 0
+                tally.on_time += 1 if resolved_at is not None and resolved and resolved_at <= case.due_at else 0
 
     surveyed = (
         select(Survey, Case)
@@ -170,7 +171,7 @@ async def build(session: AsyncSession, services: Services, start: date, end: dat
         sent_callbacks = select(Survey.case_id).where(Survey.case_id.in_(rect_ids), Survey.kind == "callback", Survey.sent_at.is_not(None))
         callbacks = set(await session.scalars(sent_callbacks))
     for tallies, rect_id in bad_rectifications:
-        rect = rectifications.get(rect_id)
+        rect = rectifications.get(rect_id) if rect_id is not None else None
         outcome = _deadline_outcome(rect, now) if rect else None
         for tally in tallies:
             if outcome is not None:
@@ -208,7 +209,7 @@ async def case_rows(session: AsyncSession, services: Services, start: date, end:
             s.rectification_case_id for s in surveys.values() if s.rectification_case_id
         }
         if linked:
-            numbers = dict((await session.execute(select(Case.id, Case.number).where(Case.id.in_(linked)))).all())
+            numbers = {row.id: row.number for row in await session.execute(select(Case.id, Case.number).where(Case.id.in_(linked)))}
 
     def iso(moment: datetime | None) -> str:
         return moment.astimezone(tz).isoformat() if moment else ""
@@ -218,7 +219,7 @@ async def case_rows(session: AsyncSession, services: Services, start: date, end:
 
     rows = []
     for case in cases:
-        survey = surveys.get(case.id)
+        found = surveys.get(case.id)
         outcome = _deadline_outcome(case, now)
         rows.append(
             {
@@ -238,12 +239,12 @@ async def case_rows(session: AsyncSession, services: Services, start: date, end:
                 "resolution_working_hours": hours(case.created_at, case.resolved_at),
                 "escalations": " ".join(level for level in case.alerts_raised or [] if level in ESCALATION_LEVELS),
                 "linked_case": numbers.get(case.linked_case_id, "") if case.linked_case_id else "",
-                "survey_kind": survey.kind if survey else "",
-                "survey_status": survey.status if survey else "",
-                "rating": level_name(survey.rating, "zh") if survey and survey.rating else "",
-                "rating_excluded": "yes" if survey and survey.appeal_status == "upheld" else "",
-                "comment": mask_text(survey.comment) if survey and survey.comment else "",
-                "rectification_case": numbers.get(survey.rectification_case_id, "") if survey and survey.rectification_case_id else "",
+                "survey_kind": found.kind if found else "",
+                "survey_status": found.status if found else "",
+                "rating": level_name(found.rating, "zh") if found and found.rating else "",
+                "rating_excluded": "yes" if found and found.appeal_status == "upheld" else "",
+                "comment": mask_text(found.comment) if found and found.comment else "",
+                "rectification_case": numbers.get(found.rectification_case_id, "") if found and found.rectification_case_id else "",
             }
         )
     return rows

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -19,6 +20,7 @@ from bot.delivery.outbox import Dispatcher, enqueue
 from bot.office import audit, casework
 from bot.office.alerts import raise_alert
 from bot.storage.models import Case, Citizen, OutboxMessage
+from bot.storage.results import affected
 from bot.storage.survey_models import Survey
 from bot.storage.upsert import insert_for
 
@@ -226,7 +228,7 @@ async def mark_sent(session: AsyncSession, settings: Settings, rows: list[Outbox
             )
         )
     # one statement per kind of change, not one per row: the dispatcher drains thousands of surveys a second
-    table = Survey.__table__
+    table = cast(Table, Survey.__table__)
     still_open = or_(*(table.c.status == status for status in ACTIVE))  # IN (…) cannot be used with executemany
     if sent:
         await session.execute(
@@ -286,9 +288,9 @@ async def rate(session: AsyncSession, services: Services, survey: Survey, level:
         .execution_options(synchronize_session=False)
     )
     await session.refresh(survey)
-    if accepted.rowcount != 1:  # another process expired or rated it a moment ago
+    if affected(accepted) != 1:  # another process expired or rated it a moment ago
         return Rating(survey, accepted=False, refusal="already" if survey.status == "answered" else "closed")
-    case = await session.get(Case, survey.case_id)
+    case = await session.get_one(Case, survey.case_id)
     audit.record(session, case_id=case.id, actor="citizen", action="rated", now=now, detail=f"{survey.kind}: {level_name(level, 'zh')}")
     if case.status == "resolved":
         await casework.close(session, case.number, "citizen", now, f"好差评：{level_name(level, 'zh')}")
@@ -333,10 +335,10 @@ async def expire_unanswered(session: AsyncSession, now: datetime) -> int:
                 .values(status="unrated")
                 .execution_options(synchronize_session=False)
             )
-            if claimed.rowcount != 1:
+            if affected(claimed) != 1:
                 continue  # rated (or expired by another process) meanwhile
             expired += 1
-            case = await session.get(Case, survey.case_id)
+            case = await session.get_one(Case, survey.case_id)
             audit.record(session, case_id=case.id, actor="system", action="survey_unrated", now=now, detail=f"{survey.kind}: no answer")
             if case.status == "resolved":
                 await casework.close(session, case.number, "system", now, "回访未评价，按未评价关闭")

@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.storage.results import affected
+
 
 def insert_for(session: AsyncSession, table: Any):
     """The dialect's own `insert` construct, which knows ON CONFLICT."""
@@ -20,4 +22,4 @@ async def insert_ignore(session: AsyncSession, table: Any, values: dict[str, Any
     # statement is then cached once per column set instead of rebuilt for every row
     statement = insert_for(session, getattr(table, "__table__", table)).on_conflict_do_nothing(index_elements=conflict)
     result = await session.execute(statement, values)
-    return bool(result.rowcount)
+    return bool(affected(result))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
@@ -100,7 +101,7 @@ def to_inbound(update: Update) -> Inbound | None:
     user = update.effective_user
     if user is None or user.is_bot:
         return None
-    common = dict(
+    common: dict[str, Any] = dict(
         channel=CHANNEL,
         user_id=str(user.id),
         message_id=f"u{update.update_id}",

@@ -61,6 +61,7 @@ class AiohttpRequest(BaseRequest):
             sock_read=self._given(read_timeout, self._read_timeout),
         )
         if request_data is None:
+            body: aiohttp.FormData | bytes | None
             body, headers = None, None
         elif uploads:
             body, headers = self._form(request_data), None

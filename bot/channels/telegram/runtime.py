@@ -6,6 +6,7 @@ import asyncio
 import contextvars
 import hmac
 import logging
+from functools import partial
 from typing import Any
 
 from starlette.requests import Request
@@ -173,7 +174,7 @@ class TelegramRuntime:
             commands = [BotCommand(name, t(f"cmd_{name}", lang)) for name in COMMANDS]
             await self.sender.call(
                 None,
-                lambda c=commands, code=code: bot.set_my_commands(c, scope=BotCommandScopeDefault(), language_code=code),
+                partial(bot.set_my_commands, commands, scope=BotCommandScopeDefault(), language_code=code),
                 limited=False,
             )
 
@@ -202,7 +203,6 @@ async def attach(app, routes: list[Any]) -> TelegramRuntime:
         .base_url(settings.telegram_base_url)
         .base_file_url(file_url(settings))
         .job_queue(None)
-        .persistence(None)
         .concurrent_updates(CONCURRENT_UPDATES)
         .request(AiohttpRequest(IN_FLIGHT))
         .get_updates_request(AiohttpRequest(1))
@@ -242,6 +242,7 @@ async def attach(app, routes: list[Any]) -> TelegramRuntime:
         routes.append(Route("/telegram", runtime.webhook_endpoint, methods=["POST"]))
         log.info("telegram: webhook mode at %s", settings.telegram_webhook_url)
     else:
+        assert application.updater is not None, "the builder makes an updater unless told not to"
         await application.updater.start_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.0, timeout=10)
         log.info("telegram: polling %s", settings.telegram_base_url)
     return runtime

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import select, text
@@ -231,10 +232,10 @@ class TelegramSender:
     async def _send_files(self, topic: StaffTopic, files: list[list[str]] | None) -> None:
         """A citizen's photos and documents into the case topic, by the file ids Telegram gave the bot."""
         for kind, file_id in files or []:
-            send = self.bot.send_photo if kind == "photo" else self.bot.send_document
-            await self.call(
-                topic.chat_id, lambda send=send, file_id=file_id: send(topic.chat_id, file_id, message_thread_id=topic.thread_id)
-            )
+            if kind == "photo":
+                await self.call(topic.chat_id, partial(self.bot.send_photo, topic.chat_id, file_id, message_thread_id=topic.thread_id))
+            else:
+                await self.call(topic.chat_id, partial(self.bot.send_document, topic.chat_id, file_id, message_thread_id=topic.thread_id))
 
     async def answer_callback(self, query_id: str, text: str | None = None) -> None:
         """Answer a callback query so the button stops spinning; a failure is logged, never raised."""
@@ -264,7 +265,7 @@ class TelegramSender:
                 values = dict(case_id=payload["case_id"], chat_id=chat_id, thread_id=topic.message_thread_id, created_at=now)
                 await insert_ignore(session, StaffTopic, values, ["case_id"])
             log.info("telegram: staff topic %s created for case %s", topic.message_thread_id, payload.get("case"))
-            return await self.topic_of(payload["case_id"])
+            return StaffTopic(case_id=payload["case_id"], chat_id=chat_id, thread_id=topic.message_thread_id, created_at=now)
 
     @asynccontextmanager
     async def _topic_lock_across_processes(self, case_id: int) -> AsyncIterator[None]:
@@ -286,6 +287,8 @@ class TelegramSender:
             return topic
         async with self.sessions() as session:
             case_id = await session.scalar(select(Case.id).where(Case.number == number))
+            if case_id is None:
+                return None
             queued = await session.scalar(
                 select(OutboxMessage).where(OutboxMessage.dedup_key == topic_key(case_id), OutboxMessage.status.in_(("pending", "sending")))
             )
@@ -300,6 +303,7 @@ class TelegramSender:
     async def send(self, recipient: str, replies: list[Reply], *, kind: str, payload: dict[str, Any]) -> None:
         """Outbox delivery: staff topics, mirrors into them, staff alerts, and messages to citizens."""
         chat_id = int(recipient)
+        topic: StaffTopic | None
         if kind == "staff_topic":
             topic = await self._create_topic(chat_id, payload)
             await self.send_replies(chat_id, replies, thread_id=topic.thread_id, markup=_buttons(payload.get("buttons")))

@@ -88,10 +88,11 @@ class StaffTopics:
 
     def subscribe(self, events: Events) -> None:
         """Listen to case events (once per event bus)."""
-        if getattr(events, "_telegram_staff_topics", None) is not None:
-            events._telegram_staff_topics.chat_id = self.chat_id
+        installed = getattr(events, "_telegram_staff_topics", None)
+        if installed is not None:
+            installed.chat_id = self.chat_id
             return
-        events._telegram_staff_topics = self
+        setattr(events, "_telegram_staff_topics", self)  # noqa: B010 (a marker on a bus we do not own)
         events.subscribe("case_opened", self.case_opened)
         events.subscribe("citizen_message", self.citizen_message)
         events.subscribe("case_action", self.case_action)
@@ -285,6 +286,8 @@ class StaffDesk:
 
     async def _button(self, update: Update) -> None:
         query = update.callback_query
+        if query is None:
+            return
         popup: str | None = None
         try:
             popup = await self._tap(query)

@@ -119,7 +119,7 @@ def to_inbound(message) -> Inbound | None:
         key = f"evt:{openid}{message.time}{message._data.get('Event', event)}"
         if kind == "choice":
             return Inbound(channel=CHANNEL, user_id=openid, kind="choice", choice=choice_for_key(message.key) or "m:menu", message_id=key)
-        return Inbound(channel=CHANNEL, user_id=openid, kind=kind, message_id=key)
+        return Inbound(channel=CHANNEL, user_id=openid, kind="subscribe" if kind == "subscribe" else "unsubscribe", message_id=key)
     key = f"msg:{message.id}"
     if message.type == "text":
         return Inbound(channel=CHANNEL, user_id=openid, text=message.content or "", message_id=key)

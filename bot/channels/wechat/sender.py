@@ -16,6 +16,7 @@ from bot.core.clock import Clock
 from bot.core.messages import Reply
 from bot.delivery.channel import DeliveryError
 from bot.storage.models import Citizen
+from bot.storage.results import affected
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +157,7 @@ class WeChatSender:
                 )
                 .values(window_sends=Citizen.window_sends + count)
             )
-        return bool(result.rowcount)
+        return bool(affected(result))
 
     async def _release(self, openid: str, count: int) -> None:
         """Give back slots a failed send did not use."""
