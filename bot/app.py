@@ -90,8 +90,12 @@ class App:
         await asyncio.to_thread(text.warm_up)
 
     async def reload_knowledge(self) -> bool:
-        """Pick up edited knowledge-base files; a broken edit keeps the last good version."""
-        return self.services.knowledge.reload_if_changed()
+        """Pick up edited knowledge-base files; a broken edit keeps the last good version.
+
+        Parsing and indexing a large knowledge base takes seconds: it runs in a worker thread and the new
+        version replaces the old in one assignment, so turns meanwhile answer from the old one.
+        """
+        return await asyncio.to_thread(self.services.knowledge.reload_if_changed)
 
     async def recover_orphans(self) -> int:
         """Rows left mid-send by a crash become `unknown`, and supervisors are told."""

@@ -35,6 +35,7 @@ class FakeWeChatAPI:
         self.valid_tokens: set[str] = set()
         self.errors: dict[str, list[int]] = {}
         self.expires_in = 7200
+        self.token_delay = 0.0  # seconds the token endpoint takes to answer, as a slow network would
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task | None = None
         self.base_url = ""
@@ -49,6 +50,15 @@ class FakeWeChatAPI:
         self.valid_tokens.clear()
 
     # --- what tests read -----------------------------------------------------------------------
+    async def wait_for_call(self, path: str, timeout: float = 5.0) -> Call:
+        """Wait (bounded) until a call to `path` has arrived, for loopback I/O to complete."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not self.to(path):
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"no call to {path} within {timeout}s")
+            await asyncio.sleep(0.01)
+        return self.to(path)[-1]
+
     def to(self, path: str) -> list[Call]:
         """Calls made to one endpoint, in order."""
         return [call for call in self.calls if call.path == path]
@@ -78,6 +88,11 @@ class FakeWeChatAPI:
     async def _token(self, request: Request) -> JSONResponse:
         params = dict(request.query_params)
         self.calls.append(Call("token", params))
+        if self.token_delay:
+            await asyncio.sleep(self.token_delay)
+        queued = self.errors.get("token")
+        if queued:
+            return JSONResponse({"errcode": queued.pop(0), "errmsg": "refused by the test"})
         if params.get("grant_type") != "client_credential" or params.get("appid") != self.app_id or params.get("secret") != self.secret:
             return JSONResponse({"errcode": 40125, "errmsg": "invalid appsecret"})
         token = f"token-{len(self.issued) + 1}"

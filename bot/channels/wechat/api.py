@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import requests
-from sqlalchemy import select
+from sqlalchemy import or_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
@@ -19,6 +19,7 @@ from wechatpy.exceptions import WeChatClientException
 from bot.config import Settings
 from bot.core.clock import Clock
 from bot.storage.models import KeyValue
+from bot.storage.results import affected
 from bot.storage.upsert import insert_ignore
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,9 @@ log = logging.getLogger(__name__)
 TOKEN_KEY = "wechat:access_token"
 # refresh a while before WeChat's own expiry so no call ever goes out with a token about to die
 REFRESH_MARGIN = timedelta(minutes=5)
+LEASE_KEY = "wechat:access_token:refresh"
+# how much longer than one token call a process waits for another's refresh before it gives up
+REFRESH_WAIT_EXTRA_SECONDS = 5.0
 TOKEN_REJECTED = frozenset({40001, 40014, 42001})
 
 
@@ -62,32 +66,67 @@ class WeChatAPI:
         self._known: tuple[str, datetime] | None = None  # this process's copy of the database token and its expiry
 
     async def access_token(self, *, rejected: str | None = None) -> str:
-        """A valid access token from the database cache; fetched once when missing, near expiry or `rejected`."""
+        """A valid access token from the database cache; fetched once (across processes) when missing, near expiry or `rejected`.
+
+        The fetch runs with no database connection or transaction held: on SQLite the one pooled connection
+        serves every citizen's turn, so a slow token endpoint must not hold it. Processes coordinate through
+        a short refresh lease row instead of a row lock.
+        """
         if self._known is not None:
             token, expires_at = self._known
             if token != rejected and expires_at - REFRESH_MARGIN > self.clock.now():
                 return token
-        cached = await self._cached(rejected)
-        if cached is not None:
-            return cached
-        async with self._refreshing, self.sessions() as session, session.begin():
-            await insert_ignore(session, KeyValue, {"key": TOKEN_KEY, "value": "", "expires_at": None}, ["key"])
-            row = (await session.scalars(select(KeyValue).where(KeyValue.key == TOKEN_KEY).with_for_update())).one()
-            if not self._usable(row, rejected):  # else another process refreshed it while we waited for the lock
-                token, expires_in = await self._fetch_token()
-                row.value = token
-                row.expires_at = self.clock.now() + timedelta(seconds=expires_in)
-                log.info("wechat: access token fetched, valid for %ds", expires_in)
-            self._known = (row.value, row.expires_at)
-            return row.value
+        async with self._refreshing:
+            loop = asyncio.get_running_loop()
+            give_up = loop.time() + self.timeout + REFRESH_WAIT_EXTRA_SECONDS
+            pause = 0.02
+            while True:
+                cached = await self._cached(rejected)
+                if cached is not None:
+                    return cached
+                if await self._claim_refresh():
+                    return await self._refresh()
+                if loop.time() > give_up:
+                    raise WeChatAPIError(None, "another process is refreshing the access token and has not finished")
+                await asyncio.sleep(pause)  # another process holds the lease: its token lands in the database
+                pause = min(pause * 2, 0.5)
 
     async def _cached(self, rejected: str | None) -> str | None:
         async with self.sessions() as session:
             row = await session.get(KeyValue, TOKEN_KEY)
-            if row is None or not self._usable(row, rejected):
+            if row is None or row.expires_at is None or not self._usable(row, rejected):
                 return None
             self._known = (row.value, row.expires_at)
             return row.value
+
+    async def _claim_refresh(self) -> bool:
+        """Take the refresh lease unless another process holds a live one."""
+        now = self.clock.now()
+        async with self.sessions() as session, session.begin():
+            await insert_ignore(session, KeyValue, {"key": LEASE_KEY, "value": "", "expires_at": None}, ["key"])
+            claimed = await session.execute(
+                update(KeyValue)
+                .where(KeyValue.key == LEASE_KEY, or_(KeyValue.expires_at.is_(None), KeyValue.expires_at < now))
+                .values(expires_at=now + timedelta(seconds=self.timeout + REFRESH_WAIT_EXTRA_SECONDS))
+            )
+        return affected(claimed) == 1
+
+    async def _refresh(self) -> str:
+        """Fetch a token (no connection held), store it and release the lease, even when the fetch fails."""
+        try:
+            token, expires_in = await self._fetch_token()
+        except BaseException:
+            async with self.sessions() as session, session.begin():
+                await session.execute(update(KeyValue).where(KeyValue.key == LEASE_KEY).values(expires_at=None))
+            raise
+        expires_at = self.clock.now() + timedelta(seconds=expires_in)
+        async with self.sessions() as session, session.begin():
+            await insert_ignore(session, KeyValue, {"key": TOKEN_KEY, "value": "", "expires_at": None}, ["key"])
+            await session.execute(update(KeyValue).where(KeyValue.key == TOKEN_KEY).values(value=token, expires_at=expires_at))
+            await session.execute(update(KeyValue).where(KeyValue.key == LEASE_KEY).values(expires_at=None))
+        log.info("wechat: access token fetched, valid for %ds", expires_in)
+        self._known = (token, expires_at)
+        return token
 
     def _usable(self, row: KeyValue, rejected: str | None) -> bool:
         fresh = row.expires_at is not None and row.expires_at - REFRESH_MARGIN > self.clock.now()
