@@ -8,13 +8,15 @@ import sys
 from datetime import timedelta
 
 from bot.channels.console import ConsoleChannel, LogChannel
+from bot.channels.wechat.policy import WeChatPolicy
 from bot.config import Settings
 from bot.core.clock import Clock, SystemClock
 from bot.core.engine import Engine
 from bot.core.services import Services
 from bot.core.workdays import WorkCalendar
 from bot.delivery.channel import ChannelAdapter
-from bot.delivery.outbox import Dispatcher
+from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.policy import Policies
 from bot.office import alerts, privacy, sla, surveys
 from bot.storage.database import create_engine, create_sessionmaker, is_sqlite
 from handlers.router import route
@@ -40,7 +42,15 @@ class App:
             calendar=WorkCalendar.from_file(workdays_file),
         )
         # SQLite's single writer makes turns queue anyway: let each transaction take all the waiting ones
-        self.engine = Engine(self.sessions, self.services, route, group_commit=is_sqlite(settings.database_url))
+        # each channel's delivery rules; pure rules, known to every process (the CLI schedules surveys too)
+        self.policies = Policies({"wechat": WeChatPolicy()})
+        self.engine = Engine(
+            self.sessions,
+            self.services,
+            route,
+            group_commit=is_sqlite(settings.database_url),
+            citizen_wrote=self.policies.citizen_wrote,
+        )
         self.channels: dict[str, ChannelAdapter] = {
             "log": LogChannel(sys.stderr if echo_alerts else None),
             "console": ConsoleChannel(),
@@ -53,7 +63,7 @@ class App:
             on_failure=self._on_failure,
             lease=timedelta(seconds=settings.outbox_lease_seconds),
         )
-        surveys.install(self.services, self.dispatcher)
+        surveys.install(self.services, self.dispatcher, self.policies)
 
     def add_channel(self, adapter: ChannelAdapter) -> None:
         """Register a channel adapter the dispatcher can deliver through."""

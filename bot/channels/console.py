@@ -9,6 +9,7 @@ from typing import Any, TextIO
 
 from bot.channels.render import as_plain_text
 from bot.core.messages import Inbound, Reply
+from bot.delivery.notices import NoticeKind
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +24,7 @@ class ConsoleChannel:
     def __init__(self, out: TextIO | None = None) -> None:
         self.out = out or sys.stdout
 
-    async def send(self, recipient: str, replies: list[Reply], *, kind: str, payload: dict[str, Any]) -> None:
+    async def send(self, recipient: str, replies: list[Reply], *, kind: NoticeKind, payload: dict[str, Any]) -> None:
         """Print the message for the console user."""
         for text in as_plain_text(replies, CONSOLE_LIMIT):
             print(f"bot> {text}\n", file=self.out, flush=True)
@@ -37,7 +38,7 @@ class LogChannel:
     def __init__(self, echo: TextIO | None = None) -> None:
         self.echo = echo
 
-    async def send(self, recipient: str, replies: list[Reply], *, kind: str, payload: dict[str, Any]) -> None:
+    async def send(self, recipient: str, replies: list[Reply], *, kind: NoticeKind, payload: dict[str, Any]) -> None:
         """Write the alert to the log."""
         for reply in replies:
             if self.echo is not None:

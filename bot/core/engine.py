@@ -110,10 +110,13 @@ class Engine:
         route: Router,
         *,
         group_commit: bool = False,
+        citizen_wrote: Callable[[Citizen, datetime], None] | None = None,
     ) -> None:
         self.sessions = sessions
         self.services = services
         self.route = route
+        # channels' allowances a citizen's message renews (WeChat's 48-hour window), handed in by the composition root
+        self.citizen_wrote = citizen_wrote
         self.locks = KeyedLocks()
         self.batches = GroupCommit(self._run_batch, BATCH_LIMIT) if group_commit else None
 
@@ -296,7 +299,8 @@ class Engine:
         citizen.state = turn.state
         citizen.lang = lang
         citizen.last_inbound_at = now
-        citizen.window_sends = 0
+        if self.citizen_wrote is not None:
+            self.citizen_wrote(citizen, now)
         if inbound.display_name:
             citizen.display_name = inbound.display_name[:128]
         if inbound.text:

@@ -12,6 +12,7 @@ from bot.core.masking import mask_phone
 from bot.core.messages import Reply
 from bot.core.services import Services
 from bot.core.texts import t
+from bot.delivery.notices import Notice, NoticeKind
 from bot.delivery.outbox import enqueue
 from bot.office import audit, sla
 from bot.office.cases import resume
@@ -56,7 +57,7 @@ async def _case(session: AsyncSession, number: str) -> Case:
     return case
 
 
-async def notify_citizen(session: AsyncSession, case: Case, text_for: dict[str, str], *, kind: str, now: datetime, key: str) -> bool:
+async def notify_citizen(session: AsyncSession, case: Case, text_for: dict[str, str], *, kind: NoticeKind, now: datetime, key: str) -> bool:
     """Queue a message to the case's citizen on their own channel; False when the citizen is gone."""
     if case.citizen_id is None:
         return False
@@ -67,15 +68,17 @@ async def notify_citizen(session: AsyncSession, case: Case, text_for: dict[str, 
     session.add(ConversationMessage(citizen_id=citizen.id, case_id=case.id, direction="staff", text=text[:4000], created_at=now))
     return await enqueue(
         session,
-        kind=kind,
-        dedup_key=f"{kind}:{case.id}:{key}:{uuid.uuid4().hex[:12]}",
-        channel=citizen.channel,
-        recipient=citizen.external_id,
-        replies=[Reply(text)],
+        Notice(
+            kind=kind,
+            channel=citizen.channel,
+            recipient=citizen.external_id,
+            replies=(Reply(text),),
+            dedup_key=f"{kind}:{case.id}:{key}:{uuid.uuid4().hex[:12]}",
+            case_id=case.id,
+            extra={"case": case.number},
+        ),
         due_at=now,
         now=now,
-        case_id=case.id,
-        extra={"case": case.number},
     )
 
 
@@ -149,7 +152,7 @@ async def reply(session: AsyncSession, services: Services, number: str, staff: S
         session,
         case,
         _both("staff_reply", who=staff_label(staff), text=text.strip()),
-        kind="staff_reply",
+        kind=NoticeKind.STAFF_REPLY,
         now=now,
         key=f"{now.timestamp()}",
     )
@@ -189,7 +192,7 @@ async def transfer(session: AsyncSession, services: Services, number: str, staff
         session,
         case,
         _both("case_transferred", number=case.number, to=to, reason=reason),
-        kind="case_update",
+        kind=NoticeKind.CASE_UPDATE,
         now=now,
         key=f"transfer:{now.timestamp()}",
     )
@@ -211,7 +214,7 @@ async def wait_for_citizen(session: AsyncSession, services: Services, number: st
         session,
         case,
         _both("case_waiting", number=case.number, text=text or "-"),
-        kind="case_update",
+        kind=NoticeKind.CASE_UPDATE,
         now=now,
         key=f"wait:{now.timestamp()}",
     )
@@ -252,7 +255,7 @@ async def resolve(session: AsyncSession, services: Services, number: str, staff:
         session,
         case,
         _both("case_resolved", number=case.number, summary=summary.strip()),
-        kind="case_update",
+        kind=NoticeKind.CASE_UPDATE,
         now=now,
         key=f"resolved:{now.timestamp()}",
     )
@@ -276,7 +279,12 @@ async def reopen(session: AsyncSession, services: Services, number: str, staff: 
     await _act(session, services, case, staff, "reopened", now, reason)
     due = case.due_at.astimezone(services.settings.tz).strftime("%Y-%m-%d")
     await notify_citizen(
-        session, case, _both("case_reopened", number=case.number, due=due), kind="case_update", now=now, key=f"reopen:{now.timestamp()}"
+        session,
+        case,
+        _both("case_reopened", number=case.number, due=due),
+        kind=NoticeKind.CASE_UPDATE,
+        now=now,
+        key=f"reopen:{now.timestamp()}",
     )
     return case
 

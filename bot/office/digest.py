@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.messages import Reply
 from bot.core.services import Services
+from bot.delivery.notices import Notice, NoticeKind
 from bot.delivery.outbox import enqueue, unknown_count
 from bot.office import report
 from bot.office.alerts import staff_by_role
@@ -65,14 +66,16 @@ async def queue_digest(session: AsyncSession, services: Services, now: datetime)
     for staff in supervisors:
         queued += await enqueue(
             session,
-            kind="digest",
-            dedup_key=f"{mark}:{staff.id}",
-            channel="staff",
-            recipient=f"staff:{staff.id}",
-            replies=[Reply(text)],
+            Notice(
+                kind=NoticeKind.DIGEST,
+                channel="staff",
+                recipient=f"staff:{staff.id}",
+                replies=(Reply(text),),
+                dedup_key=f"{mark}:{staff.id}",
+                extra={"date": local.date().isoformat()},
+            ),
             due_at=now,
             now=now,
-            extra={"date": local.date().isoformat()},
         )
     await insert_ignore(session, KeyValue, {"key": mark, "value": now.isoformat(), "expires_at": None}, ["key"])
     return queued

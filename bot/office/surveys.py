@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import cast
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +15,10 @@ from bot.core.masking import mask_text
 from bot.core.messages import Choice, Reply
 from bot.core.services import Services
 from bot.core.texts import t
-from bot.delivery.outbox import Dispatcher, enqueue
+from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.notices import Notice, NoticeKind
+from bot.delivery.outbox import enqueue
+from bot.delivery.policy import DeliveryPolicy, Policies, leave_quiet, schedule_for_citizen
 from bot.office import audit, casework
 from bot.office.alerts import raise_alert
 from bot.storage.models import Case, Citizen, OutboxMessage
@@ -32,9 +34,6 @@ BAD = ("dissatisfied", "very_dissatisfied")
 ACTIVE = ("pending", "sent", "reminded")
 REMINDER_AFTER = timedelta(days=3)
 CLOSE_AFTER_REMINDER = timedelta(days=3)
-WECHAT_WINDOW = timedelta(hours=48)
-WECHAT_MARGIN = timedelta(minutes=30)
-QUIET_EDGE = timedelta(minutes=1)
 EXPIRE_BATCH = 500
 COMMENT_LIMIT = 2000
 
@@ -59,48 +58,10 @@ def outbox_key(survey: Survey, *, reminder: bool = False) -> str:
     return _key(survey.case_id, survey.kind, survey.round, reminder=reminder)
 
 
-def _quiet_interval(moment: datetime, quiet: tuple[time, time] | None, tz: ZoneInfo) -> tuple[datetime, datetime] | None:
-    """The quiet-hours interval that contains `moment`, or None when it is outside quiet hours."""
-    if quiet is None or quiet[0] == quiet[1]:
-        return None
-    start, end = quiet
-    local = moment.astimezone(tz)
-    for day in (local.date() - timedelta(days=1), local.date()):
-        begins = datetime.combine(day, start, tzinfo=tz)
-        ends = datetime.combine(day if start < end else day + timedelta(days=1), end, tzinfo=tz)
-        if begins <= local < ends:
-            return begins, ends
-    return None
-
-
-def leave_quiet(moment: datetime, quiet: tuple[time, time] | None, tz: ZoneInfo) -> datetime:
-    """The moment itself, or the end of the quiet hours it falls in."""
-    interval = _quiet_interval(moment, quiet, tz)
-    return interval[1] if interval else moment
-
-
-def wechat_window_closes(citizen: Citizen) -> datetime | None:
-    """When WeChat stops accepting free-form messages to this citizen (48 h after their last message)."""
-    if citizen.channel != "wechat" or citizen.last_inbound_at is None:
-        return None
-    return citizen.last_inbound_at + WECHAT_WINDOW
-
-
-def survey_due(now: datetime, settings: Settings, citizen: Citizen) -> datetime:
-    """When a survey goes out: after the delay, out of quiet hours, and for WeChat before its 48-hour window closes."""
-    quiet, tz = settings.quiet_window, settings.tz
-    due = leave_quiet(now + timedelta(seconds=settings.survey_delay_seconds), quiet, tz)
-    closes = wechat_window_closes(citizen)
-    if closes is None or due <= closes - WECHAT_MARGIN:
-        return due
-    latest = closes - WECHAT_MARGIN
-    if latest <= now:
-        return due  # the window is closed already: the WeChat adapter sends a template or records unreachable
-    interval = _quiet_interval(latest, quiet, tz)
-    earlier = interval[0] - QUIET_EDGE if interval else latest
-    if earlier >= now:
-        return earlier
-    return now if _quiet_interval(now, quiet, tz) is None else due
+def survey_due(now: datetime, settings: Settings, policy: DeliveryPolicy, citizen: Citizen) -> datetime:
+    """When a survey goes out: after the delay, out of quiet hours, and before the channel's free-form window closes."""
+    wanted = now + timedelta(seconds=settings.survey_delay_seconds)
+    return schedule_for_citizen(wanted, now, policy, citizen, settings.quiet_window, settings.tz)
 
 
 def survey_reply(survey: Survey, case: Case, lang: str) -> Reply:
@@ -112,11 +73,11 @@ def survey_reply(survey: Survey, case: Case, lang: str) -> Reply:
     return Reply(text, choices(survey.id, lang))
 
 
-def install(services: Services, dispatcher: Dispatcher) -> None:
+def install(services: Services, dispatcher: Dispatcher, policies: Policies) -> None:
     """Wire surveys into the app: schedule on resolution, cancel on reopen, follow sends of survey rows."""
 
     async def on_resolved(session: AsyncSession, services: Services, case: Case, now: datetime) -> None:
-        await schedule_for(session, services, case, now)
+        await schedule_for(session, services, policies, case, now)
 
     async def on_action(session: AsyncSession, services: Services, case: Case, staff, action: str, text: str, now: datetime) -> None:
         if action == "reopened":
@@ -130,7 +91,7 @@ def install(services: Services, dispatcher: Dispatcher) -> None:
     dispatcher.sent_hooks.append(on_sent)
 
 
-async def schedule_for(session: AsyncSession, services: Services, case: Case, now: datetime) -> Survey | None:
+async def schedule_for(session: AsyncSession, services: Services, policies: Policies, case: Case, now: datetime) -> Survey | None:
     """Create the survey of a just-resolved case and its outbox row, in the resolution's transaction."""
     if case.citizen_id is None:
         return None  # the citizen asked to be forgotten: nobody to ask
@@ -138,7 +99,7 @@ async def schedule_for(session: AsyncSession, services: Services, case: Case, no
     if citizen is None:
         return None
     kind = "callback" if case.type == "rectification" else "followup"
-    due = survey_due(now, services.settings, citizen)
+    due = survey_due(now, services.settings, policies.of(citizen.channel), citizen)
     survey = await session.scalar(select(Survey).where(Survey.case_id == case.id, Survey.kind == kind).with_for_update())
     if survey is None:
         survey = Survey(
@@ -162,15 +123,17 @@ async def schedule_for(session: AsyncSession, services: Services, case: Case, no
     reply = survey_reply(survey, case, citizen.lang)
     await enqueue(
         session,
-        kind="survey",
-        dedup_key=outbox_key(survey),
-        channel=citizen.channel,
-        recipient=citizen.external_id,
-        replies=[reply],
+        Notice(
+            kind=NoticeKind.SURVEY,
+            channel=citizen.channel,
+            recipient=citizen.external_id,
+            replies=(reply,),
+            dedup_key=outbox_key(survey),
+            case_id=case.id,
+            extra={"survey_id": survey.id, "survey_kind": kind, "case": case.number, "lang": citizen.lang, "template": "survey"},
+        ),
         due_at=due,
         now=now,
-        case_id=case.id,
-        extra={"survey_id": survey.id, "survey_kind": kind, "case": case.number, "lang": citizen.lang, "template": "survey"},
     )
     return survey
 
@@ -191,7 +154,7 @@ async def cancel_for_case(session: AsyncSession, case: Case, now: datetime) -> N
 
 async def mark_sent(session: AsyncSession, settings: Settings, rows: list[OutboxMessage], now: datetime) -> None:
     """Record survey sends and queue the one reminder three days later (in the transaction that marks them sent)."""
-    mine = [row for row in rows if row.kind == "survey" and row.payload.get("survey_id")]
+    mine = [row for row in rows if row.kind == NoticeKind.SURVEY and row.payload.get("survey_id")]
     if not mine:
         return
     columns = (Survey.id, Survey.status, Survey.case_id, Survey.kind, Survey.round)
@@ -215,7 +178,7 @@ async def mark_sent(session: AsyncSession, settings: Settings, rows: list[Outbox
         # kind "survey" too, so channels treat it alike (e.g. WeChat's survey template outside the 48-hour window)
         reminders.append(
             dict(
-                kind="survey",
+                kind=str(NoticeKind.SURVEY),
                 dedup_key=_key(survey.case_id, survey.kind, survey.round, reminder=True),
                 channel=row.channel,
                 recipient=row.recipient,

@@ -8,6 +8,7 @@ from bot.app import App
 from bot.core.messages import Reply
 from bot.delivery import outbox
 from bot.delivery.channel import DeliveryError
+from bot.delivery.notices import Notice, NoticeKind
 from bot.office import casework
 from bot.storage.models import Case, ConversationMessage, OutboxMessage
 from bot.storage.models import Citizen as CitizenRow
@@ -20,7 +21,7 @@ async def _queue(app, key="k1", channel="console", recipient="alice"):
     async with app.sessions() as session, session.begin():
         now = app.clock.now()
         inserted = await outbox.enqueue(
-            session, kind="test", dedup_key=key, channel=channel, recipient=recipient, replies=[Reply("hello")], due_at=now, now=now
+            session, Notice(NoticeKind.CASE_UPDATE, channel, recipient, (Reply("hello"),), key), due_at=now, now=now
         )
     return inserted
 
@@ -84,7 +85,7 @@ async def test_row_orphaned_mid_send_becomes_unknown_and_is_never_resent(setting
     await second.tick_outbox()
     assert second.channels["console"].sent == []
     async with second.sessions() as session:
-        row = await session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "test"))
+        row = await session.scalar(select(OutboxMessage).where(OutboxMessage.kind == NoticeKind.CASE_UPDATE))
     assert row.status == "unknown"
     assert any(s.payload["level"] == "outbox_unknown" for s in second.channels["log"].sent)
     await second.close()

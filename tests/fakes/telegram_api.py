@@ -33,6 +33,7 @@ class Call:
     at: float = field(default_factory=time.monotonic)
     files: dict[str, bytes] = field(default_factory=dict)
     content_type: str = ""
+    failed: bool = False  # answered with an error: Telegram shows nothing
 
 
 @dataclass
@@ -43,6 +44,7 @@ class Failure:
     description: str
     retry_after: int | None = None
     chat_id: int | None = None
+    after: int = 0  # matching calls that still succeed before this failure applies
 
 
 def _multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str, bytes]]:
@@ -130,16 +132,23 @@ class FakeBotAPI:
 
     # ---- test controls ---------------------------------------------------------------------
     def fail_next(
-        self, method: str, status: int, description: str = "", *, retry_after: int | None = None, chat_id: int | None = None
+        self,
+        method: str,
+        status: int,
+        description: str = "",
+        *,
+        retry_after: int | None = None,
+        chat_id: int | None = None,
+        after: int = 0,
     ) -> None:
-        """Answer the next call of `method` (to `chat_id`, if given) with an error: 429 with retry_after, 400, 403, 5xx."""
+        """Answer the next call of `method` (to `chat_id`, if given; after `after` more successes) with an error: 429, 400, 403, 5xx."""
         default = {
             429: f"Too Many Requests: retry after {retry_after}",
             400: "Bad Request: message is malformed",
             403: "Forbidden: bot was blocked by the user",
         }
         self.failures.setdefault(method, []).append(
-            Failure(status, description or default.get(status, "Internal Server Error"), retry_after, chat_id)
+            Failure(status, description or default.get(status, "Internal Server Error"), retry_after, chat_id, after)
         )
 
     async def push(self, *updates: dict[str, Any]) -> list[int]:
@@ -158,11 +167,11 @@ class FakeBotAPI:
         return [call for call in self.calls if call.method == method]
 
     def texts_to(self, chat_id: int, thread_id: int | None = None) -> list[str]:
-        """Texts sent to a chat (and topic), in order."""
+        """Texts delivered to a chat (and topic), in order; calls answered with an error delivered nothing."""
         return [
             c.params.get("text", "")
             for c in self.calls_of("sendMessage")
-            if c.params.get("chat_id") == chat_id and (thread_id is None or c.params.get("message_thread_id") == thread_id)
+            if not c.failed and c.params.get("chat_id") == chat_id and (thread_id is None or c.params.get("message_thread_id") == thread_id)
         ]
 
     async def wait_for(self, condition, timeout: float = 10.0, what: str = "condition") -> Any:
@@ -307,7 +316,11 @@ class FakeBotAPI:
             await asyncio.sleep(self.latency[method])
         queued = self.failures.get(method, [])
         failure = next((f for f in queued if f.chat_id is None or f.chat_id == params.get("chat_id")), None)
+        if failure is not None and failure.after:
+            failure.after -= 1
+            failure = None
         if failure is not None:
+            call.failed = True
             queued.remove(failure)
             body: dict[str, Any] = {"ok": False, "error_code": failure.status, "description": failure.description}
             if failure.retry_after is not None:

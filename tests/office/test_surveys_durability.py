@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from bot.app import App
 from bot.core.messages import Reply
+from bot.delivery.notices import Notice, NoticeKind
 from bot.delivery.outbox import enqueue, unknown_rows
 from bot.storage.models import OutboxMessage
 from tests.conftest import Citizen
@@ -100,16 +101,8 @@ async def test_two_dispatchers_on_postgres_claim_disjoint_sets_and_lose_nothing(
         now = clock.now()
         async with one.sessions() as session, session.begin():
             for i in range(600):
-                await enqueue(
-                    session,
-                    kind="survey",
-                    dedup_key=f"survey:{i}:followup",
-                    channel="console",
-                    recipient=f"citizen-{i}",
-                    replies=[Reply(f"survey {i}")],
-                    due_at=now,
-                    now=now,
-                )
+                notice = Notice(NoticeKind.SURVEY, "console", f"citizen-{i}", (Reply(f"survey {i}"),), f"survey:{i}:followup")
+                await enqueue(session, notice, due_at=now, now=now)
         handled = await asyncio.gather(one.dispatcher.run_once(batch=25), two.dispatcher.run_once(batch=25))
         got_one = {s.recipient for s in console_one.sent}
         got_two = {s.recipient for s in console_two.sent}

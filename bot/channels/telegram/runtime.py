@@ -24,6 +24,7 @@ from bot.core.locks import KeyedLocks
 from bot.core.messages import Reply
 from bot.core.texts import t
 from bot.delivery.channel import DeliveryError
+from bot.delivery.notices import Notice, NoticeKind
 from bot.delivery.outbox import enqueue
 
 log = logging.getLogger(__name__)
@@ -141,11 +142,13 @@ class TelegramRuntime:
                 async with self.app.sessions() as session, session.begin():
                     await enqueue(
                         session,
-                        kind="reply",
-                        dedup_key=f"tg-reply:{update_id}",
-                        channel=CHANNEL,
-                        recipient=str(chat_id),
-                        replies=replies[index:],
+                        Notice(
+                            kind=NoticeKind.ANSWER_PART,
+                            channel=CHANNEL,
+                            recipient=str(chat_id),
+                            replies=tuple(replies[index:]),
+                            dedup_key=f"tg-reply:{update_id}",
+                        ),
                         due_at=now,
                         now=now,
                     )

@@ -29,6 +29,7 @@ from bot.core.locks import KeyedLocks
 from bot.core.messages import Reply
 from bot.core.texts import t
 from bot.delivery.channel import DeliveryError
+from bot.delivery.notices import NoticeKind
 from bot.storage.models import Case, OutboxMessage
 from bot.storage.telegram_models import StaffTopic
 from bot.storage.upsert import insert_ignore
@@ -215,9 +216,18 @@ class TelegramSender:
         )
 
     async def send_replies(
-        self, chat_id: int, replies: list[Reply], *, thread_id: int | None = None, markup: InlineKeyboardMarkup | None = None
+        self,
+        chat_id: int,
+        replies: list[Reply],
+        *,
+        thread_id: int | None = None,
+        markup: InlineKeyboardMarkup | None = None,
+        skip: int = 0,
     ) -> int:
-        """Send replies in order; `markup` (if any) goes under the last message. Returns how many messages went out."""
+        """Send replies in order after the first `skip` messages; `markup` (if any) goes under the last. Returns how many went out.
+
+        A failure part-way raises DeliveryError saying how many went out, so a retry never repeats them.
+        """
         messages = [part for reply in replies for part in render(reply)]
         if markup is not None and messages:
             last = messages[-1]
@@ -225,9 +235,14 @@ class TelegramSender:
                 last.html,
                 markup if last.markup is None else InlineKeyboardMarkup(tuple(last.markup.inline_keyboard) + tuple(markup.inline_keyboard)),
             )
-        for message in messages:
-            await self.send_rendered(chat_id, message, thread_id=thread_id)
-        return len(messages)
+        sent = 0
+        for message in messages[skip:]:
+            try:
+                await self.send_rendered(chat_id, message, thread_id=thread_id)
+            except DeliveryError as exc:
+                raise DeliveryError(exc.reason, permanent=exc.permanent, delivered=sent) from None
+            sent += 1
+        return sent
 
     async def _send_files(self, topic: StaffTopic, files: list[list[str]] | None) -> None:
         """A citizen's photos and documents into the case topic, by the file ids Telegram gave the bot."""
@@ -300,26 +315,27 @@ class TelegramSender:
             log.warning("telegram: topic for %s not created yet (%s); alert sent without its button", number, exc.reason)
             return None
 
-    async def send(self, recipient: str, replies: list[Reply], *, kind: str, payload: dict[str, Any]) -> None:
+    async def send(self, recipient: str, replies: list[Reply], *, kind: NoticeKind, payload: dict[str, Any]) -> None:
         """Outbox delivery: staff topics, mirrors into them, staff alerts, and messages to citizens."""
         chat_id = int(recipient)
+        skip = int(payload.get("parts_sent", 0))
         topic: StaffTopic | None
-        if kind == "staff_topic":
+        if kind == NoticeKind.STAFF_TOPIC:
             topic = await self._create_topic(chat_id, payload)
-            await self.send_replies(chat_id, replies, thread_id=topic.thread_id, markup=_buttons(payload.get("buttons")))
+            await self.send_replies(chat_id, replies, thread_id=topic.thread_id, markup=_buttons(payload.get("buttons")), skip=skip)
             await self._send_files(topic, payload.get("files"))
             return
-        if kind == "staff_mirror":
+        if kind == NoticeKind.TOPIC_MIRROR:
             topic = await self.topic_of(payload.get("case_id"))
             if topic is None:
                 raise DeliveryError(f"staff topic of case {payload.get('case')} not created yet", permanent=False)
-            await self.send_replies(topic.chat_id, replies, thread_id=topic.thread_id)
+            await self.send_replies(topic.chat_id, replies, thread_id=topic.thread_id, skip=skip)
             await self._send_files(topic, payload.get("files"))
             return
         markup = None
-        if kind == "alert" and self.withhold_content and payload.get("withheld"):
+        if kind == NoticeKind.STAFF_ALERT and self.withhold_content and payload.get("withheld"):
             replies = [Reply.from_json(r) for r in payload["withheld"]]
-        if kind == "alert" and payload.get("case"):
+        if kind == NoticeKind.STAFF_ALERT and payload.get("case"):
             topic = await self._topic_for_alert(payload["case"])
             if topic is not None:
                 markup = InlineKeyboardMarkup(
@@ -331,7 +347,7 @@ class TelegramSender:
                         ]
                     ]
                 )
-        await self.send_replies(chat_id, replies, markup=markup)
+        await self.send_replies(chat_id, replies, markup=markup, skip=skip)
 
 
 def _buttons(rows: list[list[list[str]]] | None) -> InlineKeyboardMarkup | None:

@@ -21,6 +21,7 @@ from bot.core.messages import Reply
 from bot.core.services import Services
 from bot.core.texts import t
 from bot.delivery.channel import DeliveryError
+from bot.delivery.notices import Notice, NoticeKind
 from bot.delivery.outbox import enqueue
 from bot.office import casework
 from bot.office.alerts import case_card
@@ -110,15 +111,17 @@ class StaffTopics:
         files = _forwardable(services, [(kind, ref) for channel, kind, ref in evidence if channel == "telegram"])
         await enqueue(
             session,
-            kind="staff_topic",
-            dedup_key=topic_key(case.id),
-            channel="telegram",
-            recipient=str(self.chat_id),
-            replies=[Reply(card)],
+            Notice(
+                kind=NoticeKind.STAFF_TOPIC,
+                channel="telegram",
+                recipient=str(self.chat_id),
+                replies=(Reply(card),),
+                dedup_key=topic_key(case.id),
+                case_id=case.id,
+                extra={"case_id": case.id, "case": case.number, "topic_name": case.number, "buttons": buttons, "files": files},
+            ),
             due_at=now,
             now=now,
-            case_id=case.id,
-            extra={"case_id": case.id, "case": case.number, "topic_name": case.number, "buttons": buttons, "files": files},
         )
 
     async def _has_topic(self, session: AsyncSession, case: Case) -> bool:
@@ -131,15 +134,17 @@ class StaffTopics:
             return
         await enqueue(
             session,
-            kind="staff_mirror",
-            dedup_key=f"tg-mirror:{case.id}:{uuid.uuid4().hex}",
-            channel="telegram",
-            recipient=str(self.chat_id),
-            replies=[Reply(text)],
+            Notice(
+                kind=NoticeKind.TOPIC_MIRROR,
+                channel="telegram",
+                recipient=str(self.chat_id),
+                replies=(Reply(text),),
+                dedup_key=f"tg-mirror:{case.id}:{uuid.uuid4().hex}",
+                case_id=case.id,
+                extra={"case_id": case.id, "case": case.number, "files": files or []},
+            ),
             due_at=now,
             now=now,
-            case_id=case.id,
-            extra={"case_id": case.id, "case": case.number, "files": files or []},
         )
 
     async def citizen_message(

@@ -23,9 +23,11 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.replies import TextReply
 
 from bot.channels.wechat.menu import choice_for_key
-from bot.channels.wechat.sender import WINDOW, WINDOW_QUOTA, wechat_texts
+from bot.channels.wechat.policy import WINDOW, WINDOW_QUOTA
+from bot.channels.wechat.sender import wechat_texts
 from bot.core.messages import Attachment, Inbound, Reply, TurnResult
 from bot.core.metrics import TURN_SECONDS, TURNS
+from bot.delivery.notices import Notice, NoticeKind
 from bot.delivery.outbox import enqueue
 from bot.storage.models import Citizen, OutboxMessage
 
@@ -72,14 +74,16 @@ class AnswerParts:
             slot = {"window_slot_until": (now + WINDOW).isoformat()} if index < reserved else None
             await enqueue(
                 session,
-                kind="reply",
-                dedup_key=part_key(self.inbound, first + index),
-                channel=CHANNEL,
-                recipient=self.inbound.user_id,
-                replies=[Reply(text)],
+                Notice(
+                    kind=NoticeKind.ANSWER_PART,
+                    channel=CHANNEL,
+                    recipient=self.inbound.user_id,
+                    replies=(Reply(text),),
+                    dedup_key=part_key(self.inbound, first + index),
+                    extra=slot or {},
+                ),
                 due_at=now,
                 now=now,
-                extra=slot,
             )
         self.queued = len(texts)
 

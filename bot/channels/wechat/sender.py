@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
@@ -11,17 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.render import numbered, split_text
 from bot.channels.wechat.api import WeChatAPI, WeChatAPIError
+from bot.channels.wechat.policy import WINDOW, WINDOW_QUOTA
 from bot.config import Settings
 from bot.core.clock import Clock
 from bot.core.messages import Reply
 from bot.delivery.channel import DeliveryError
+from bot.delivery.notices import NoticeKind
 from bot.storage.models import Citizen
 from bot.storage.results import affected
 
 log = logging.getLogger(__name__)
 
-WINDOW = timedelta(hours=48)
-WINDOW_QUOTA = 5
 TEXT_LIMIT_BYTES = 2048  # WeChat's limit for one text message, passive or customer-service, in UTF-8 bytes
 TEMPLATE_FIELD_CHARS = 180
 HEADLINE_CHARS = 40
@@ -93,20 +93,21 @@ class WeChatSender:
         self.clock = clock
         self.settings = settings
 
-    def template_for(self, kind: str) -> str | None:
+    def template_for(self, kind: NoticeKind) -> str | None:
         """The template id the office configured for this kind of notice, if any."""
         settings = self.settings
-        if kind in ("alert", "digest"):  # both go to staff
+        if kind.to_staff:
             return settings.wechat_template_alert
-        if kind == "survey":
+        if kind == NoticeKind.SURVEY:
             return settings.wechat_template_survey
-        if kind in ("case_update", "staff_reply"):
+        if kind.on_behalf_of_staff:
             return settings.wechat_template_case_update
         return None
 
-    async def send(self, recipient: str, replies: list[Reply], *, kind: str, payload: dict[str, Any]) -> None:
+    async def send(self, recipient: str, replies: list[Reply], *, kind: NoticeKind, payload: dict[str, Any]) -> None:
         """Customer-service messages while the window and quota last; else a template; else DeliveryError."""
-        texts = wechat_texts(replies)
+        done = int(payload.get("parts_sent", 0))
+        texts = wechat_texts(replies)[done:]
         if not texts:
             return
         if self._holds_slot(payload, len(texts)) or await self._reserve(recipient, len(texts)):
@@ -119,7 +120,8 @@ class WeChatSender:
             except WeChatAPIError as exc:
                 await self._release(recipient, len(texts) - sent)
                 if sent or exc.errcode not in WINDOW_CLOSED_CODES:
-                    raise self._delivery_error(exc) from None
+                    failure = self._delivery_error(exc)
+                    raise DeliveryError(failure.reason, permanent=failure.permanent, delivered=sent) from None
                 log.info("wechat: %s refused a customer-service message (%s); trying a template", kind, exc.errcode)
         template_id = self.template_for(kind)
         if not template_id:

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.core.messages import Inbound
+from bot.delivery.notices import NoticeKind
 from bot.office import casework
 from bot.storage.models import Attachment, Case, Citizen, OutboxMessage
 from bot.storage.telegram_models import RelayedMessage, StaffTopic
@@ -264,7 +265,7 @@ async def test_deliveries_racing_to_create_one_case_topic_make_exactly_one(world
         senders[1] = TelegramSender(bot, other.sessions, staff_chat_id=STAFF_CHAT, clock=clock)
     try:
         replies = [Reply.from_json(r) for r in row.payload["replies"]]
-        await asyncio.gather(*(sender.send(row.recipient, replies, kind="staff_topic", payload=row.payload) for sender in senders))
+        await asyncio.gather(*(sender.send(row.recipient, replies, kind=NoticeKind.STAFF_TOPIC, payload=row.payload) for sender in senders))
     finally:
         if other is not None:
             await senders[1].bot.shutdown()

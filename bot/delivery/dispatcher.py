@@ -1,0 +1,151 @@
+"""The dispatcher: claims due outbox rows and hands each to its channel, confirming every row as it is sent."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.core.clock import Clock
+from bot.core.messages import Reply
+from bot.delivery.channel import ChannelAdapter, DeliveryError
+from bot.delivery.notices import NoticeKind
+from bot.delivery.outbox import MAX_ATTEMPTS, RETRY_BACKOFF, Route, worker_name
+from bot.storage.models import OutboxMessage
+from bot.storage.results import affected
+
+log = logging.getLogger(__name__)
+
+Router = Callable[[AsyncSession, OutboxMessage], Awaitable[Route | None]]
+FailureHook = Callable[[AsyncSession, OutboxMessage, str, datetime], Awaitable[None]]
+SentHook = Callable[[AsyncSession, list[OutboxMessage], datetime], Awaitable[None]]
+
+
+class Dispatcher:
+    """Claims due outbox rows and hands them to channel adapters; a crash mid-send leaves `unknown`, never a re-send."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        channels: dict[str, ChannelAdapter],
+        clock: Clock,
+        *,
+        router: Router | None = None,
+        on_failure: FailureHook | None = None,
+        lease: timedelta = timedelta(minutes=5),
+        worker: str | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.channels = channels
+        self.clock = clock
+        self.router = router
+        self.on_failure = on_failure
+        self.lease = lease
+        self.worker = worker or worker_name()
+        # called in the transaction that marks rows sent (e.g. surveys schedule their reminder there)
+        self.sent_hooks: list[SentHook] = []
+
+    async def recover_orphans(self) -> int:
+        """Mark rows claimed longer than the lease ago and never finished as `unknown` for staff review."""
+        now = self.clock.now()
+        async with self.sessions() as session, session.begin():
+            result = await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - self.lease)
+                .values(status="unknown", error="claimed but never confirmed (process stopped mid-send?)")
+            )
+        if affected(result):
+            log.error("outbox: %d message(s) orphaned mid-send marked unknown for staff review", affected(result))
+        return affected(result)
+
+    async def claim(self, limit: int) -> list[OutboxMessage]:
+        """Claim up to `limit` due rows for this worker (SKIP LOCKED on PostgreSQL)."""
+        now = self.clock.now()
+        async with self.sessions() as session, session.begin():
+            due = (
+                select(OutboxMessage.id)
+                .where(OutboxMessage.status == "pending", OutboxMessage.due_at <= now)
+                .order_by(OutboxMessage.due_at, OutboxMessage.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+            ids = list(await session.scalars(due))
+            if not ids:
+                return []
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids))
+                .values(status="sending", claimed_at=now, claimed_by=self.worker, attempts=OutboxMessage.attempts + 1)
+            )
+            rows = list(
+                await session.scalars(
+                    select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.due_at, OutboxMessage.id)
+                )
+            )
+        return rows
+
+    async def _deliver(self, row: OutboxMessage) -> tuple[str, str | None, int]:
+        """Hand one row to its channel: (outcome, error, parts delivered before a failure)."""
+        route: Route | None = Route(row.channel, row.recipient)
+        if row.channel not in self.channels and self.router:
+            async with self.sessions() as session:
+                route = await self.router(session, row)
+        if route is None:
+            return "failed", "no way to reach the recipient", 0
+        adapter = self.channels.get(route.channel)
+        if adapter is None:
+            return "failed", f"channel {route.channel!r} is not running", 0
+        replies = [Reply.from_json(r) for r in row.payload.get("replies", [])]
+        try:
+            await adapter.send(route.recipient, replies, kind=NoticeKind(row.kind), payload=row.payload)
+        except DeliveryError as exc:
+            if exc.permanent or row.attempts >= MAX_ATTEMPTS:
+                return "failed", exc.reason, exc.delivered
+            return "retry", exc.reason, exc.delivered
+        except Exception as exc:  # an adapter bug must not stop the other rows
+            log.exception("outbox: sending row %s failed", row.id)
+            return ("failed" if row.attempts >= MAX_ATTEMPTS else "retry"), f"{type(exc).__name__}: {exc}", 0
+        return "sent", None, 0
+
+    async def _finish(self, row: OutboxMessage, outcome: str, error: str | None, delivered: int, waiting: list[int]) -> None:
+        """Confirm one row in its own transaction, and renew the claim on the rows of its batch still waiting to go."""
+        now = self.clock.now()
+        async with self.sessions() as session, session.begin():
+            if waiting:  # a paced batch (Telegram's 20 a minute to a group) must not outlive its lease
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(waiting), OutboxMessage.status == "sending", OutboxMessage.claimed_by == self.worker)
+                    .values(claimed_at=now)
+                )
+            if outcome == "sent":
+                await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(status="sent", sent_at=now))
+                for hook in self.sent_hooks:
+                    await hook(session, [row], now)
+                return
+            log.warning("outbox: row %s (%s to %s) %s: %s", row.id, row.kind, row.channel, outcome, error)
+            values: dict[str, Any] = {"error": error}
+            if delivered:  # the parts that went out are never sent again
+                values["payload"] = {**row.payload, "parts_sent": int(row.payload.get("parts_sent", 0)) + delivered}
+            if outcome == "retry":
+                values.update(status="pending", due_at=now + RETRY_BACKOFF * row.attempts)
+            else:
+                values.update(status="failed")
+            await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(**values))
+            if outcome == "failed" and self.on_failure:
+                await self.on_failure(session, row, error or "failed", now)
+
+    async def run_once(self, batch: int = 200) -> int:
+        """Send every due row, batch by batch, confirming each as it goes; return how many were handled."""
+        handled = 0
+        while True:
+            rows = await self.claim(batch)
+            for index, row in enumerate(rows):
+                outcome, error, delivered = await self._deliver(row)
+                await self._finish(row, outcome, error, delivered, [r.id for r in rows[index + 1 :]])
+            handled += len(rows)
+            if len(rows) < batch:
+                return handled
