@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.cli.output import case_record, case_table
-from bot.office import casework
+from bot.office import casework, staff_verbs
 from bot.storage.models import Case, Staff
 
 ROLES = ("staff", "supervisor", "leader")
@@ -85,28 +85,14 @@ async def _staff_action(app, args) -> int:
     try:
         async with app.sessions() as session, session.begin():
             staff = await casework.require_staff(session, name=args.as_name)
-            action = args.action
-            if action == "take":
-                case = await casework.take(session, services, args.number, staff, now)
-            elif action == "reply":
-                case = await casework.reply(session, services, args.number, staff, args.text, now)
-            elif action == "note":
-                case = await casework.note(session, services, args.number, staff, args.text, now)
-            elif action == "transfer":
-                case = await casework.transfer(session, services, args.number, staff, args.target, args.reason, now)
-            elif action == "wait":
-                case = await casework.wait_for_citizen(session, services, args.number, staff, args.text, now)
-            elif action == "resume":
-                case = await casework.resume_case(session, services, args.number, staff, now)
-            elif action == "resolve":
-                case = await casework.resolve(session, services, args.number, staff, args.text, now)
-            elif action == "reopen":
-                case = await casework.reopen(session, services, args.number, staff, args.text, now)
-            elif action == "close":
-                case = await casework.close(session, args.number, casework.actor_name(staff), now, args.text)
-            else:  # reveal
-                print(json.dumps(await casework.reveal(session, args.number, staff, now), ensure_ascii=False, indent=2))
+            act = staff_verbs.Act(args.action, args.number, text=args.text, target=getattr(args, "target", "") or "")
+            if args.action == "transfer":
+                act = staff_verbs.Act("transfer", args.number, text=args.reason, target=args.target)
+            outcome = await staff_verbs.perform(session, services, staff, act, now)
+            if args.action == "reveal":
+                print(json.dumps(outcome, ensure_ascii=False, indent=2))
                 return 0
+            case = outcome
     except casework.CaseActionError as exc:
         print(f"cases {args.action}: {exc}", file=sys.stderr)
         return 1

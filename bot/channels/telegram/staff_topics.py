@@ -23,7 +23,7 @@ from bot.core.texts import t
 from bot.delivery.channel import DeliveryError
 from bot.delivery.notices import Notice, NoticeKind
 from bot.delivery.outbox import enqueue
-from bot.office import casework
+from bot.office import casework, staff_verbs
 from bot.office.alerts import case_card
 from bot.office.casework import CaseActionError
 from bot.storage.models import Attachment, Case, OutboxMessage, Staff
@@ -31,6 +31,9 @@ from bot.storage.telegram_models import RelayedMessage, StaffTopic
 from bot.storage.upsert import insert_ignore
 
 log = logging.getLogger(__name__)
+
+# the staff verbs a topic message may start with (/take, /note …); a message without one is a reply
+TOPIC_COMMANDS = ("take", "note", "transfer", "wait", "resolve", "reopen")
 
 TOPIC_CASE_TYPES = ("consultation", "complaint")
 MIRROR_CHARS = 3500
@@ -264,30 +267,28 @@ class StaffDesk:
         services = self.app.services
         number = case.number
         if command is None:
-            await casework.reply(session, services, number, staff, text, now)
+            await staff_verbs.perform(session, services, staff, staff_verbs.Act("reply", number, text=text), now)
             return _st("staff_done_replied", who=casework.staff_label(staff))
-        if command == "take":
-            await casework.take(session, services, number, staff, now)
-            return _st("staff_mirror_taken", who=staff.name, text="")
-        if command == "note":
-            await casework.note(session, services, number, staff, argument, now)
-            return _st("staff_done_note")
+        if command not in TOPIC_COMMANDS:
+            return _st("staff_usage")
+        act = staff_verbs.Act(command, number, text=argument)
         if command == "transfer":
             target, _, reason = argument.partition(" ")
             if not target:
                 raise CaseActionError(_st("staff_usage"))
-            await casework.transfer(session, services, number, staff, target, reason.strip(), now)
-            return _st("staff_mirror_transferred", who=staff.name, text=f"{target}：{reason.strip()}")
+            act = staff_verbs.Act(command, number, text=reason.strip(), target=target)
+        await staff_verbs.perform(session, services, staff, act, now)
+        if command == "take":
+            return _st("staff_mirror_taken", who=staff.name, text="")
+        if command == "note":
+            return _st("staff_done_note")
+        if command == "transfer":
+            return _st("staff_mirror_transferred", who=staff.name, text=f"{act.target}：{mask_text(act.text)}")
         if command == "wait":
-            await casework.wait_for_citizen(session, services, number, staff, argument, now)
             return _st("staff_mirror_waiting", who=staff.name, text=argument or "-")
         if command == "resolve":
-            await casework.resolve(session, services, number, staff, argument, now)
             return _st("staff_done_resolved", who=staff.name)
-        if command == "reopen":
-            await casework.reopen(session, services, number, staff, argument, now)
-            return _st("staff_mirror_reopened", who=staff.name, text=argument)
-        return _st("staff_usage")
+        return _st("staff_mirror_reopened", who=staff.name, text=argument)
 
     async def _button(self, update: Update) -> None:
         query = update.callback_query
