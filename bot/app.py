@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.core.clock import Clock, SystemClock
 from bot.core.engine import Engine
 from bot.core.services import Services
+from bot.core.texts import staff_text
 from bot.core.workdays import WorkCalendar
 from bot.delivery.channel import ChannelAdapter
 from bot.delivery.dispatcher import Dispatcher
@@ -113,6 +114,6 @@ class App:
         if count:
             async with self.sessions() as session, session.begin():
                 now = self.clock.now()
-                note = f"{count} 条消息在发送中途进程中断，状态未知，请人工核实（cases/outbox 状态 unknown）。"
+                note = staff_text("note_outbox_unknown", count=count)
                 await alerts.raise_alert(session, "outbox_unknown", now=now, tz=self.settings.tz, note=note, key=now.isoformat())
         return count

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+STAFF_LANG = "zh"
+
 TEXTS: dict[str, tuple[str, str]] = {
     "privacy_notice": (
         "【个人信息提示】{office}仅为办理您的咨询、投诉记录对话及您自愿提供的电话，保存{days}天；回复“删除我的数据”可随时删除。",
@@ -237,6 +239,102 @@ TEXTS: dict[str, tuple[str, str]] = {
         "好的，感谢您的评价！还有什么可以帮您？",
         "All right, thank you for your rating! Anything else I can help with?",
     ),
+    # ---- staff-facing: casework errors (shown as "中文 / English"), alerts, cards, digest, system notes ----
+    "err_no_staff_given": ("未指明工作人员", "no staff member given"),
+    "err_not_staff": ("您不是已登记的工作人员，无权办理", "not a registered staff member"),
+    "err_no_case": ("未找到事项 {number}", "no case {number}"),
+    "err_case_closed": ("事项 {number} 已办结，请先重新打开", "case {number} is {status}: reopen it first"),
+    "err_already_taken": ("事项 {number} 已由 {holder} 受理", "case {number} was already taken by {holder}"),
+    "err_not_assignee": ("事项 {number} 不是由您承办", "you are not the assignee of {number}"),
+    "err_held_by_other": ("事项 {number} 由 {holder} 承办，您无权办理", "case {number} is held by {holder}: you are not the assignee"),
+    "err_empty_reply": ("回复内容为空", "empty reply"),
+    "err_empty_note": ("备注内容为空", "empty note"),
+    "err_transfer_reason": ("转办需说明原因", "a transfer needs a reason"),
+    "err_transfer_target": ("转办需指明人员或科室", "a transfer needs a person or department"),
+    "err_already_waiting": ("事项 {number} 已在等待补充", "case {number} is already waiting"),
+    "err_not_waiting": ("事项 {number} 不在等待状态", "case {number} is not waiting"),
+    "err_resolution_needed": ("办结需填写处理结果", "a resolution needs a summary"),
+    "err_still_open": ("事项 {number} 尚未办结", "case {number} is still open"),
+    "err_anonymised": ("事项 {number} 已匿名化，无法重新办理", "case {number} was anonymised"),
+    "err_close_unresolved": ("事项 {number} 未办结，不能关闭", "only resolved cases close"),
+    "err_unknown_verb": ("未知操作 {verb}", "unknown action {verb}"),
+    "err_no_rating": ("事项 {number} 没有已评价的回访", "case {number} has no rating to appeal"),
+    "err_appeal_type": ("申诉类型应为 {types}", "unknown appeal type: use {types}"),
+    "err_appeal_reason": ("申诉需说明理由", "an appeal needs a reason"),
+    "err_appeal_exists": ("事项 {number} 的评价已在申诉中或已认定", "the rating of {number} is already {status}"),
+    "err_supervisors_decide": ("只有科室负责人或领导可以认定申诉", "only supervisors decide appeals"),
+    "err_no_open_appeal": ("事项 {number} 没有待认定的申诉", "case {number} has no open appeal"),
+    "someone_else": ("他人", "someone else"),
+    "unassigned": ("未分配", "unassigned"),
+    "no_department": ("未指定", "not set"),
+    "alert_new_complaint": ("新投诉", "New complaint"),
+    "alert_unassigned": ("人工咨询无人接待", "Handoff not taken"),
+    "alert_reminder": ("提醒：明日到期", "Reminder: due tomorrow"),
+    "alert_overdue": ("催办：已超期", "Overdue"),
+    "alert_supervise": ("督办：严重超期", "Seriously overdue"),
+    "alert_rectification": ("差评整改", "Bad review: rectification"),
+    "alert_delivery_failed": ("消息未送达", "Message not delivered"),
+    "alert_calendar_missing": ("节假日数据缺失", "Holiday data missing"),
+    "alert_outbox_unknown": ("消息发送状态未知", "Delivery state unknown"),
+    "card_number": ("编号：{value}", "Case: {value}"),
+    "card_type": ("类型：{value}", "Type: {value}"),
+    "card_assignee": ("承办人：{value}", "Assignee: {value}"),
+    "card_department": ("部门：{value}", "Department: {value}"),
+    "card_due": ("答复期限：{value}", "Due: {value}"),
+    "card_summary": ("摘要：{value}", "Summary: {value}"),
+    "card_place": ("地点/窗口：{value}", "Place/window: {value}"),
+    "card_phone": ("回电号码：{value}", "Call-back number: {value}"),
+    "card_files": ("附件：{value}个（原件见事项记录）", "Attachments: {value} (kept on the case)"),
+    "card_channel": ("来源渠道：{value}", "Channel: {value}"),
+    "note_undelivered": ("未送达（{channel}）：{error}\n内容：{text}", "Not delivered ({channel}): {error}\nText: {text}"),
+    "note_outbox_unknown": (
+        "{count} 条消息在发送中途进程中断，状态未知，请人工核实（cases/outbox 状态 unknown）。",
+        "{count} message(s) were cut off mid-send by a stopped process; check them by hand (outbox unknown).",
+    ),
+    "note_calendar_missing": (
+        "{year}年节假日数据缺失：期限暂按周一至周五估算，请在 knowledge/workdays.yaml 录入国务院通知。",
+        "No holiday data for {year}: deadlines are estimated Monday to Friday; enter the State Council notice in knowledge/workdays.yaml.",
+    ),
+    "rectification_description": (
+        "差评整改：原事项 {number}（承办：{owner}）评价为“{level}”，请核实整改并回访。",
+        "Bad review: case {number} (handled by {owner}) was rated “{level}”; verify, rectify and call the citizen back.",
+    ),
+    "rectification_summary": ("差评整改 {number}：{level}", "Rectification {number}: {level}"),
+    "rectification_alert": (
+        "原事项 {number}（承办人 {owner}）收到差评：{level}",
+        "Case {number} (handled by {owner}) got a bad review: {level}",
+    ),
+    "rectification_still_bad": (
+        "整改回访仍不满意：{level}（原事项见关联编号）",
+        "Still dissatisfied after rectification: {level} (see the linked case)",
+    ),
+    "closed_by_rating": ("好差评：{level}", "Rated: {level}"),
+    "closed_unrated": ("回访未评价，按未评价关闭", "Survey not answered: closed unrated"),
+    "digest_title": ("【每日服务简报】{day}", "[Daily service digest] {day}"),
+    "digest_yesterday": (
+        "昨日（{day}）：受理 {opened} 件，办结 {resolved} 件，按时办结率 {on_time}",
+        "Yesterday ({day}): {opened} received, {resolved} resolved, {on_time} on time",
+    ),
+    "digest_surveys": (
+        "回访 {sent} 条，响应率 {response}，满意率 {satisfaction}",
+        "{sent} surveys, {response} answered, {satisfaction} satisfied",
+    ),
+    "digest_bad": (
+        "差评 {bad} 条，整改按时率 {rectified}，差评回访率 {callbacks}",
+        "{bad} bad reviews, {rectified} rectified on time, {callbacks} called back",
+    ),
+    "digest_escalations": (
+        "升级：提醒 {reminder}，催办 {overdue}，督办 {supervise}",
+        "Escalations: {reminder} reminders, {overdue} overdue, {supervise} supervised",
+    ),
+    "digest_now": (
+        "当前：未办结 {open} 件，其中超期 {overdue} 件；待评价回访 {awaiting} 条",
+        "Now: {open} open, {overdue} overdue; {awaiting} surveys awaiting a rating",
+    ),
+    "digest_unknown": (
+        "注意：{count} 条消息发送状态未知，请核实（python -m bot outbox unknown）",
+        "Note: {count} message(s) in unknown delivery state (python -m bot outbox unknown)",
+    ),
 }
 
 
@@ -245,3 +343,13 @@ def t(key: str, lang: str, **values: object) -> str:
     zh, en = TEXTS[key]
     template = en if lang == "en" else zh
     return template.format(**values) if values else template
+
+
+def both(key: str, **values: object) -> str:
+    """The text in Chinese and English, as staff-facing errors show it: "中文 / English"."""
+    return f"{t(key, 'zh', **values)} / {t(key, 'en', **values)}"
+
+
+def staff_text(key: str, **values: object) -> str:
+    """A staff-facing text in the staff's working language (Chinese)."""
+    return t(key, STAFF_LANG, **values)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.masking import mask_text
 from bot.core.messages import Reply
-from bot.core.texts import t
+from bot.core.texts import staff_text, t
 from bot.delivery.outbox import Route
 from bot.storage.models import Case, Citizen, OutboxMessage, Staff
 from bot.storage.results import affected
@@ -18,18 +18,18 @@ from bot.storage.upsert import insert_for
 
 log = logging.getLogger(__name__)
 
-LEVELS = {
-    "new_complaint": ("新投诉", ("supervisor",)),
-    "unassigned": ("人工咨询无人接待", ("supervisor",)),
-    "reminder": ("提醒：明日到期", ("assignee",)),
-    "overdue": ("催办：已超期", ("supervisor",)),
-    "supervise": ("督办：严重超期", ("leader",)),
-    "rectification": ("差评整改", ("supervisor",)),
-    "delivery_failed": ("消息未送达", ("assignee", "supervisor")),
-    "calendar_missing": ("节假日数据缺失", ("supervisor",)),
-    "outbox_unknown": ("消息发送状态未知", ("supervisor",)),
+# who receives each alert level; its title is the text `alert_<level>`
+LEVELS: dict[str, tuple[str, ...]] = {
+    "new_complaint": ("supervisor",),
+    "unassigned": ("supervisor",),
+    "reminder": ("assignee",),
+    "overdue": ("supervisor",),
+    "supervise": ("leader",),
+    "rectification": ("supervisor",),
+    "delivery_failed": ("assignee", "supervisor"),
+    "calendar_missing": ("supervisor",),
+    "outbox_unknown": ("supervisor",),
 }
-TYPE_NAMES = {"consultation": "咨询", "complaint": "投诉", "rectification": "整改"}
 # notes that never carry what a citizen or staff member wrote (the others may: survey comments, undelivered text)
 SYSTEM_NOTES = {"calendar_missing", "outbox_unknown"}
 
@@ -42,14 +42,14 @@ async def staff_by_role(session: AsyncSession, role: str) -> list[Staff]:
 def _card(case: Case, assignee: Staff | None, tz, *, with_summary: bool = True) -> str:
     due = case.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
     lines = [
-        f"编号：{case.number}",
-        f"类型：{TYPE_NAMES.get(case.type, case.type)}",
-        f"承办人：{assignee.name if assignee else '未分配'}",
-        f"部门：{case.department or '未指定'}",
-        f"答复期限：{due}",
+        staff_text("card_number", value=case.number),
+        staff_text("card_type", value=staff_text(f"type_{case.type}")),
+        staff_text("card_assignee", value=assignee.name if assignee else staff_text("unassigned")),
+        staff_text("card_department", value=case.department or staff_text("no_department")),
+        staff_text("card_due", value=due),
     ]
     if case.summary and with_summary:
-        lines.append(f"摘要：{mask_text(case.summary)[:200]}")
+        lines.append(staff_text("card_summary", value=mask_text(case.summary)[:200]))
     return "\n".join(lines)
 
 
@@ -89,7 +89,7 @@ class AlertBatch:
 
     async def add(self, level: str, *, now: datetime, tz, case: Case | None = None, note: str = "", key: str = "") -> int:
         """Queue one alert per recipient of this level; returns how many rows were prepared."""
-        title, roles = LEVELS[level]
+        title, roles = staff_text(f"alert_{level}"), LEVELS[level]
         people = await self._people()
         body = withheld = f"【{title}】"
         if case is not None:
@@ -173,5 +173,5 @@ async def delivery_failed(session: AsyncSession, row: OutboxMessage, error: str,
         citizen.unreachable = True
     case = await session.get(Case, row.case_id) if row.case_id else None
     text = " / ".join(r.get("text", "")[:200] for r in row.payload.get("replies", []))
-    note = f"未送达（{row.channel}）：{error}\n内容：{text}"
+    note = staff_text("note_undelivered", channel=row.channel, error=error, text=text)
     await raise_alert(session, "delivery_failed", now=now, tz=tz, case=case, note=note, key=f"row{row.id}")

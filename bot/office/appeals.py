@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.texts import both
 from bot.office import audit
 from bot.office.casework import CaseActionError, actor_name
 from bot.storage.models import Case, Staff
@@ -20,22 +21,22 @@ async def rated_survey(session: AsyncSession, number: str) -> tuple[Case, Survey
     """The answered survey of a case (its follow-up, or the call-back of a rectification)."""
     case = await session.scalar(select(Case).where(Case.number == number.strip().upper()))
     if case is None:
-        raise CaseActionError(f"未找到事项 {number} / no such case")
+        raise CaseActionError(both("err_no_case", number=number))
     survey = await session.scalar(select(Survey).where(Survey.case_id == case.id, Survey.status == "answered").order_by(Survey.id))
     if survey is None:
-        raise CaseActionError(f"事项 {case.number} 没有已评价的回访 / no rating to appeal")
+        raise CaseActionError(both("err_no_rating", number=case.number))
     return case, survey
 
 
 async def appeal(session: AsyncSession, number: str, staff: Staff, appeal_type: str, reason: str, now: datetime) -> Survey:
     """File an appeal against a case's rating, with a reason."""
     if appeal_type not in APPEAL_TYPES:
-        raise CaseActionError(f"申诉类型应为 {'/'.join(APPEAL_TYPES)} / unknown appeal type")
+        raise CaseActionError(both("err_appeal_type", types="/".join(APPEAL_TYPES)))
     if not reason.strip():
-        raise CaseActionError("申诉需说明理由 / an appeal needs a reason")
+        raise CaseActionError(both("err_appeal_reason"))
     case, survey = await rated_survey(session, number)
     if survey.appeal_status in ("requested", "upheld"):
-        raise CaseActionError(f"事项 {case.number} 的评价已在申诉中或已认定 / appeal already {survey.appeal_status}")
+        raise CaseActionError(both("err_appeal_exists", number=case.number, status=survey.appeal_status))
     survey.appeal_status, survey.appeal_type, survey.appeal_reason, survey.appeal_by = (
         "requested",
         appeal_type,
@@ -50,10 +51,10 @@ async def appeal(session: AsyncSession, number: str, staff: Staff, appeal_type: 
 async def decide(session: AsyncSession, number: str, staff: Staff, uphold: bool, note: str, now: datetime) -> Survey:
     """A supervisor's decision on an appeal; an upheld one takes the rating out of the statistics."""
     if staff.role not in DECIDERS:
-        raise CaseActionError("只有科室负责人或领导可以认定申诉 / only supervisors decide appeals")
+        raise CaseActionError(both("err_supervisors_decide"))
     case, survey = await rated_survey(session, number)
     if survey.appeal_status != "requested":
-        raise CaseActionError(f"事项 {case.number} 没有待认定的申诉 / no open appeal")
+        raise CaseActionError(both("err_no_open_appeal", number=case.number))
     survey.appeal_status = "upheld" if uphold else "rejected"
     survey.appeal_decided_by = staff.name
     detail = f"{survey.appeal_status}: {survey.rating} ({survey.appeal_type}); {note}".strip()

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.masking import mask_text
 from bot.core.messages import Attachment as InboundAttachment
 from bot.core.services import Services
+from bot.core.texts import staff_text
 from bot.office import audit, sla
 from bot.office.alerts import raise_alert
 from bot.office.case_numbers import next_number
@@ -23,7 +24,7 @@ CLOSED_STATUSES = ("resolved", "closed")
 
 async def _warn_unknown_calendar_years(session: AsyncSession, services: Services, now: datetime) -> None:
     for year in sorted(services.calendar.guessed_years):
-        note = f"{year}年节假日数据缺失：期限暂按周一至周五估算，请在 knowledge/workdays.yaml 录入国务院通知。"
+        note = staff_text("note_calendar_missing", year=year)
         await raise_alert(session, "calendar_missing", now=now, tz=services.settings.tz, note=note, key=str(year))
 
 

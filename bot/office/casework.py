@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.masking import mask_phone
 from bot.core.messages import Reply
 from bot.core.services import Services
-from bot.core.texts import t
+from bot.core.texts import both, staff_text, t
 from bot.delivery.notices import Notice, NoticeKind
 from bot.delivery.outbox import enqueue
 from bot.office import audit, sla
@@ -43,17 +43,17 @@ async def require_staff(
     elif wechat_openid is not None:
         query = query.where(Staff.wechat_openid == wechat_openid)
     else:
-        raise CaseActionError("未指明工作人员 / no staff member given")
+        raise CaseActionError(both("err_no_staff_given"))
     staff = await session.scalar(query)
     if staff is None:
-        raise CaseActionError("您不是已登记的工作人员，无权办理 / not a registered staff member")
+        raise CaseActionError(both("err_not_staff"))
     return staff
 
 
 async def _case(session: AsyncSession, number: str) -> Case:
     case = await session.scalar(select(Case).where(Case.number == number.strip().upper()))
     if case is None:
-        raise CaseActionError(f"未找到事项 {number} / no such case")
+        raise CaseActionError(both("err_no_case", number=number))
     return case
 
 
@@ -96,7 +96,7 @@ def _both(key: str, **values: object) -> dict[str, str]:
 
 def _open(case: Case) -> None:
     if case.status in CLOSED:
-        raise CaseActionError(f"事项 {case.number} 已办结，请先重新打开 / case is {case.status}")
+        raise CaseActionError(both("err_case_closed", number=case.number, status=case.status))
 
 
 async def take(session: AsyncSession, services: Services, number: str, staff: Staff, now: datetime) -> Case:
@@ -117,7 +117,7 @@ async def take(session: AsyncSession, services: Services, number: str, staff: St
     await session.refresh(case)
     if affected(result) != 1:
         holder = await session.get(Staff, case.assignee_id) if case.assignee_id else None
-        raise CaseActionError(f"事项 {case.number} 已由 {holder.name if holder else '他人'} 受理 / already taken")
+        raise CaseActionError(both("err_already_taken", number=case.number, holder=holder.name if holder else staff_text("someone_else")))
     if case.owner_id is None:
         case.owner_id = staff.id
     case.department = case.department or staff.department
@@ -128,7 +128,7 @@ async def take(session: AsyncSession, services: Services, number: str, staff: St
 
 def _require_assignee(case: Case, staff: Staff) -> None:
     if case.assignee_id != staff.id and staff.role == "staff":
-        raise CaseActionError(f"事项 {case.number} 不是由您承办 / you are not the assignee")
+        raise CaseActionError(both("err_not_assignee", number=case.number))
 
 
 def staff_label(staff: Staff) -> str:
@@ -144,7 +144,7 @@ async def reply(session: AsyncSession, services: Services, number: str, staff: S
         case = await take(session, services, number, staff, now)
     _require_assignee(case, staff)
     if not text.strip():
-        raise CaseActionError("回复内容为空 / empty reply")
+        raise CaseActionError(both("err_empty_reply"))
     if case.status in ("new", "assigned"):
         case.status = "in_progress"
     case.first_response_at = case.first_response_at or now
@@ -164,7 +164,7 @@ async def note(session: AsyncSession, services: Services, number: str, staff: St
     """Add an internal note that the citizen never sees."""
     case = await _case(session, number)
     if not text.strip():
-        raise CaseActionError("备注内容为空 / empty note")
+        raise CaseActionError(both("err_empty_note"))
     await _act(session, services, case, staff, "note", now, text)
     return case
 
@@ -174,7 +174,7 @@ async def transfer(session: AsyncSession, services: Services, number: str, staff
     case = await _case(session, number)
     _open(case)
     if not reason.strip():
-        raise CaseActionError("转办需说明原因 / a transfer needs a reason")
+        raise CaseActionError(both("err_transfer_reason"))
     other = await session.scalar(select(Staff).where(Staff.name == target, Staff.active.is_(True)))
     if other is not None:
         case.assignee_id = other.id
@@ -205,7 +205,7 @@ async def wait_for_citizen(session: AsyncSession, services: Services, number: st
     _open(case)
     _require_assignee(case, staff)
     if case.status == "waiting":
-        raise CaseActionError(f"事项 {case.number} 已在等待补充 / already waiting")
+        raise CaseActionError(both("err_already_waiting", number=case.number))
     case.status = "waiting"
     case.paused_at = now
     sla.schedule(services, case)
@@ -229,7 +229,7 @@ async def resume_case(session: AsyncSession, services: Services, number: str, st
     """Restart a waiting case's clock by hand."""
     case = await _case(session, number)
     if case.status != "waiting":
-        raise CaseActionError(f"事项 {case.number} 不在等待状态 / not waiting")
+        raise CaseActionError(both("err_not_waiting", number=case.number))
     resume(services, case, now, actor=actor_name(staff), session=session)
     return case
 
@@ -240,7 +240,7 @@ async def resolve(session: AsyncSession, services: Services, number: str, staff:
     _open(case)
     _require_assignee(case, staff)
     if not summary.strip():
-        raise CaseActionError("办结需填写处理结果 / a resolution needs a summary")
+        raise CaseActionError(both("err_resolution_needed"))
     if case.assignee_id is None:
         case.assignee_id = staff.id
         case.owner_id = case.owner_id or staff.id
@@ -267,9 +267,9 @@ async def reopen(session: AsyncSession, services: Services, number: str, staff: 
     """Reopen a resolved or closed case with a fresh deadline."""
     case = await _case(session, number)
     if case.status not in CLOSED:
-        raise CaseActionError(f"事项 {case.number} 尚未办结 / case is still open")
+        raise CaseActionError(both("err_still_open", number=case.number))
     if case.anonymised:
-        raise CaseActionError(f"事项 {case.number} 已匿名化，无法重新办理 / case was anonymised")
+        raise CaseActionError(both("err_anonymised", number=case.number))
     case.status = "in_progress" if case.assignee_id else "new"
     case.resolved_at = None
     case.closed_at = None
@@ -293,7 +293,7 @@ async def close(session: AsyncSession, number: str, actor: str, now: datetime, d
     """Close a resolved case (after its follow-up, or by hand)."""
     case = await _case(session, number)
     if case.status != "resolved":
-        raise CaseActionError(f"事项 {case.number} 未办结，不能关闭 / only resolved cases close")
+        raise CaseActionError(both("err_close_unresolved", number=case.number))
     case.status = "closed"
     case.closed_at = now
     case.next_alert_at = None

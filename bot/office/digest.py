@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.messages import Reply
 from bot.core.services import Services
+from bot.core.texts import staff_text
 from bot.delivery.notices import Notice, NoticeKind
 from bot.delivery.outbox import enqueue, unknown_count
 from bot.office import report
@@ -37,15 +38,31 @@ async def compose(session: AsyncSession, services: Services, day: date, now: dat
     unknown = await unknown_count(session)
     escalations = figures["escalations"]
     lines = [
-        f"【每日服务简报】{day.isoformat()}",
-        f"昨日（{yesterday.isoformat()}）：受理 {figures['opened']} 件，办结 {figures['resolved']} 件，按时办结率 {_pct(figures['on_time_rate'])}",
-        f"回访 {figures['surveys_sent']} 条，响应率 {_pct(figures['response_rate'])}，满意率 {_pct(figures['satisfaction_rate'])}",
-        f"差评 {figures['bad_reviews']} 条，整改按时率 {_pct(figures['rectification_on_time_rate'])}，差评回访率 {_pct(figures['callback_rate'])}",
-        f"升级：提醒 {escalations['reminder']}，催办 {escalations['overdue']}，督办 {escalations['supervise']}",
-        f"当前：未办结 {open_cases} 件，其中超期 {overdue} 件；待评价回访 {awaiting} 条",
+        staff_text("digest_title", day=day.isoformat()),
+        staff_text(
+            "digest_yesterday",
+            day=yesterday.isoformat(),
+            opened=figures["opened"],
+            resolved=figures["resolved"],
+            on_time=_pct(figures["on_time_rate"]),
+        ),
+        staff_text(
+            "digest_surveys",
+            sent=figures["surveys_sent"],
+            response=_pct(figures["response_rate"]),
+            satisfaction=_pct(figures["satisfaction_rate"]),
+        ),
+        staff_text(
+            "digest_bad",
+            bad=figures["bad_reviews"],
+            rectified=_pct(figures["rectification_on_time_rate"]),
+            callbacks=_pct(figures["callback_rate"]),
+        ),
+        staff_text("digest_escalations", **{k: escalations[k] for k in ("reminder", "overdue", "supervise")}),
+        staff_text("digest_now", open=open_cases, overdue=overdue, awaiting=awaiting),
     ]
     if unknown:
-        lines.append(f"注意：{unknown} 条消息发送状态未知，请核实（python -m bot outbox unknown）")
+        lines.append(staff_text("digest_unknown", count=unknown))
     return "\n".join(lines)
 
 
@@ -63,15 +80,15 @@ async def queue_digest(session: AsyncSession, services: Services, now: datetime)
     supervisors = await staff_by_role(session, "supervisor")
     if not supervisors:
         log.warning("daily digest %s: no supervisor registered; nothing sent", local.date())
-    for staff in supervisors:
+    for member in supervisors:
         queued += await enqueue(
             session,
             Notice(
                 kind=NoticeKind.DIGEST,
                 channel="staff",
-                recipient=f"staff:{staff.id}",
+                recipient=f"staff:{member.id}",
                 replies=(Reply(text),),
-                dedup_key=f"{mark}:{staff.id}",
+                dedup_key=f"{mark}:{member.id}",
                 extra={"date": local.date().isoformat()},
             ),
             due_at=now,

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.services import Services
-from bot.core.texts import t
+from bot.core.texts import staff_text, t
 from bot.office import audit, sla
 from bot.office.alerts import raise_alert
 from bot.office.cases import open_case
@@ -36,7 +36,8 @@ async def open_rectification(session: AsyncSession, services: Services, survey: 
     citizen = await session.get(Citizen, survey.citizen_id) if survey.citizen_id else None
     level = t(f"survey_{survey.rating}", "zh")
     owner = await session.get(Staff, case.owner_id) if case.owner_id else None
-    description = f"差评整改：原事项 {case.number}（承办：{owner.name if owner else '未分配'}）评价为“{level}”，请核实整改并回访。"
+    owner_name = owner.name if owner else staff_text("unassigned")
+    description = staff_text("rectification_description", number=case.number, owner=owner_name, level=level)
     rectification = await open_case(
         session,
         services,
@@ -44,7 +45,7 @@ async def open_rectification(session: AsyncSession, services: Services, survey: 
         citizen=citizen,
         now=now,
         description=description,
-        summary=f"差评整改 {case.number}：{level}",
+        summary=staff_text("rectification_summary", number=case.number, level=level),
         department=case.department,
         linked_case=case,
         actor="system",
@@ -66,7 +67,7 @@ async def open_rectification(session: AsyncSession, services: Services, survey: 
         )
     else:
         log.warning("rectification %s: no supervisor registered; left unassigned", rectification.number)
-    note = f"原事项 {case.number}（承办人 {owner.name if owner else '未分配'}）收到差评：{level}"
+    note = staff_text("rectification_alert", number=case.number, owner=owner_name, level=level)
     await raise_alert(session, "rectification", now=now, tz=services.settings.tz, case=rectification, note=note)
     rectification.alerts_raised = [*(rectification.alerts_raised or []), "rectification"]
     return rectification

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.services import Services
+from bot.core.texts import both, staff_text
 from bot.office import casework
 from bot.office.casework import CaseActionError
 from bot.storage.models import Case, Staff
@@ -55,7 +56,7 @@ async def _note(session: AsyncSession, services: Services, staff: Staff, act: Ac
 
 async def _transfer(session: AsyncSession, services: Services, staff: Staff, act: Act, now: datetime) -> Case:
     if not act.target.strip():
-        raise CaseActionError("转办需指明人员或科室 / a transfer needs a person or department")
+        raise CaseActionError(both("err_transfer_target"))
     return await casework.transfer(session, services, act.number, staff, act.target.strip(), act.text, now)
 
 
@@ -108,13 +109,13 @@ async def may_act(session: AsyncSession, staff: Staff, verb: StaffVerb, number: 
     if case is None or case.assignee_id is None or case.assignee_id == staff.id:
         return  # an unknown number gets its own clear error from the verb; an unassigned case is anyone's to pick up
     holder = await session.get(Staff, case.assignee_id)
-    raise CaseActionError(f"事项 {case.number} 由 {holder.name if holder else '他人'} 承办，您无权办理 / you are not the assignee")
+    raise CaseActionError(both("err_held_by_other", number=case.number, holder=holder.name if holder else staff_text("someone_else")))
 
 
 async def perform(session: AsyncSession, services: Services, staff: Staff, act: Act, now: datetime) -> Any:
     """Run one staff verb after its permission check, in the caller's transaction."""
     verb = VERBS.get(act.verb)
     if verb is None:
-        raise CaseActionError(f"未知操作 {act.verb} / unknown action")
+        raise CaseActionError(both("err_unknown_verb", verb=act.verb))
     await may_act(session, staff, verb, act.number)
     return await verb.run(session, services, staff, act, now)

@@ -14,7 +14,7 @@ from bot.config import Settings
 from bot.core.masking import mask_text
 from bot.core.messages import Choice, Reply
 from bot.core.services import Services
-from bot.core.texts import t
+from bot.core.texts import staff_text, t
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.notices import Notice, NoticeKind
 from bot.delivery.outbox import enqueue
@@ -256,14 +256,14 @@ async def rate(session: AsyncSession, services: Services, survey: Survey, level:
     case = await session.get_one(Case, survey.case_id)
     audit.record(session, case_id=case.id, actor="citizen", action="rated", now=now, detail=f"{survey.kind}: {level_name(level, 'zh')}")
     if case.status == "resolved":
-        await casework.close(session, case.number, "citizen", now, f"好差评：{level_name(level, 'zh')}")
+        await casework.close(session, case.number, "citizen", now, staff_text("closed_by_rating", level=level_name(level, "zh")))
     outcome = Rating(survey, accepted=True)
     if level in BAD and survey.kind == "followup":
         outcome.rectification = await open_rectification(session, services, survey, case, now)
         survey.rectification_case_id = outcome.rectification.id
     elif level in BAD:
         outcome.still_unhappy = True
-        note = f"整改回访仍不满意：{level_name(level, 'zh')}（原事项见关联编号）"
+        note = staff_text("rectification_still_bad", level=level_name(level, "zh"))
         await raise_alert(session, "rectification", now=now, tz=services.settings.tz, case=case, note=note, key=f"callback:{survey.id}")
     return outcome
 
@@ -304,7 +304,7 @@ async def expire_unanswered(session: AsyncSession, now: datetime) -> int:
             case = await session.get_one(Case, survey.case_id)
             audit.record(session, case_id=case.id, actor="system", action="survey_unrated", now=now, detail=f"{survey.kind}: no answer")
             if case.status == "resolved":
-                await casework.close(session, case.number, "system", now, "回访未评价，按未评价关闭")
+                await casework.close(session, case.number, "system", now, staff_text("closed_unrated"))
         await session.flush()
         if len(batch) < EXPIRE_BATCH:
             break

@@ -19,7 +19,7 @@ from bot.core.events import Events
 from bot.core.masking import mask_phone, mask_text
 from bot.core.messages import Reply
 from bot.core.services import Services
-from bot.core.texts import t
+from bot.core.texts import staff_text
 from bot.delivery.channel import DeliveryError
 from bot.delivery.notices import Notice, NoticeKind
 from bot.delivery.outbox import enqueue
@@ -37,7 +37,6 @@ TOPIC_COMMANDS = ("take", "note", "transfer", "wait", "resolve", "reopen")
 
 TOPIC_CASE_TYPES = ("consultation", "complaint")
 MIRROR_CHARS = 3500
-STAFF_LANG = "zh"
 # the case acted on from inside its topic: its confirmation is answered there directly, not mirrored again
 _acting_in_topic: contextvars.ContextVar[int | None] = contextvars.ContextVar("acting_in_topic", default=None)
 
@@ -54,8 +53,7 @@ ACTION_LINES = {
 FORWARDABLE_KINDS = ("photo", "document")
 
 
-def _st(key: str, **values: object) -> str:
-    return t(key, STAFF_LANG, **values)
+_st = staff_text
 
 
 async def topic_card(session: AsyncSession, services: Services, case: Case) -> str:
@@ -63,16 +61,17 @@ async def topic_card(session: AsyncSession, services: Services, case: Case) -> s
     card = await case_card(session, case, services.settings.tz)
     if services.settings.telegram_staff_content == "withheld":
         # Telegram's servers are abroad: where the office says so, what citizens wrote stays in the case record
-        card = "\n".join(line for line in card.splitlines() if not line.startswith("摘要："))
+        summary = _st("card_summary", value="")
+        card = "\n".join(line for line in card.splitlines() if not line.startswith(summary))
     lines = [card]
     if case.place:
-        lines.append(f"地点/窗口：{mask_text(case.place)[:200]}")
+        lines.append(_st("card_place", value=mask_text(case.place)[:200]))
     if case.phone:
-        lines.append(f"回电号码：{mask_phone(case.phone)}")
+        lines.append(_st("card_phone", value=mask_phone(case.phone)))
     files = await session.scalar(select(func.count()).select_from(Attachment).where(Attachment.case_id == case.id))
     if files:
-        lines.append(f"附件：{files}个（原件见事项记录）")
-    lines.append(f"来源渠道：{case.channel or '-'}")
+        lines.append(_st("card_files", value=files))
+    lines.append(_st("card_channel", value=case.channel or "-"))
     lines.append(_st("staff_topic_help"))
     return "\n".join(lines)
 
