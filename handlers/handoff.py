@@ -31,7 +31,7 @@ async def start(turn: Turn, *, automatic: bool = False, question: str = "") -> l
     """Open (or reuse) a consultation case and queue the citizen for staff."""
     case = await live_case(turn)
     if case is None:
-        summary = question or turn.text or "转人工"
+        summary = question or turn.text or turn.t("handoff_summary")
         case = await open_case(
             turn.session, turn.services, case_type="consultation", citizen=turn.citizen, now=turn.now, description=summary
         )

@@ -154,3 +154,35 @@ def test_every_module_and_public_function_has_a_docstring():
             if public and not ast.get_docstring(node):
                 missing.append(f"{name}:{node.name}")
     assert missing == []
+
+
+# modules whose Chinese literals are vocabulary the bot recognises or settings' defaults, not wording it says
+VOCABULARY = {"handlers.words", "handlers.complaint", "handlers.intents", "bot.config", "bot.core.texts"}
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def test_all_wording_lives_in_texts():
+    strays = []
+    for name, path in MODULES.items():
+        if name in VOCABULARY or name.startswith("knowledge"):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+            and isinstance(node.body[0].value, ast.Constant)
+        }
+        # command-line help is the operator's documentation, not something the bot says
+        documentation = docstrings | {
+            id(node.value) for node in ast.walk(tree) if isinstance(node, ast.keyword) and node.arg in ("help", "description")
+        }
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in documentation and _has_cjk(node.value):
+                strays.append(f"{name}:{node.lineno}: {node.value[:40]}")
+    assert strays == []

@@ -9,6 +9,7 @@ from typing import Any, TextIO
 
 from bot.channels.render import as_plain_text
 from bot.core.messages import Inbound, Reply
+from bot.core.texts import both, staff_text
 from bot.delivery.notices import NoticeKind
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ class LogChannel:
         """Write the alert to the log."""
         for reply in replies:
             if self.echo is not None:
-                print(f"[提醒 → {recipient}] {reply.text}\n", file=self.echo, flush=True)
+                print(staff_text("console_alert", recipient=recipient, text=reply.text) + "\n", file=self.echo, flush=True)
             else:
                 log.warning("ALERT to %s: %s", recipient, reply.text.replace("\n", " | "))
 
@@ -53,7 +54,7 @@ async def chat(app, user: str, lang: str | None, stdin: TextIO | None = None, st
     stdout = stdout or sys.stdout
     interactive = stdin.isatty()
     if interactive:
-        print("咨询台 Consult Desk — 输入问题开始咨询，Ctrl-D 退出 / type a question, Ctrl-D to quit\n", file=stdout)
+        print(both("console_banner") + "\n", file=stdout)
     while True:
         if interactive:
             print("you> ", end="", file=stdout, flush=True)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import html
 
 from bot.core.messages import Reply
+from bot.core.texts import t
 from knowledge.text import has_cjk
-
-NUMBERED_HINT = {"zh": "（回复数字选择）", "en": "(reply with a number)"}
 
 
 def escape_html(text: str) -> str:
@@ -20,7 +19,7 @@ def numbered(reply: Reply, start: int = 1) -> str:
     if not reply.choices:
         return reply.text
     lines = [reply.text] + [f"{i}. {choice.label}" for i, choice in enumerate(reply.choices, start)]
-    return "\n".join(lines + [NUMBERED_HINT["zh" if has_cjk(reply.text) else "en"]])
+    return "\n".join(lines + [t("numbered_hint", "zh" if has_cjk(reply.text) else "en")])
 
 
 def split_text(text: str, limit: int, *, in_bytes: bool = False) -> list[str]:

@@ -10,26 +10,27 @@ import unicodedata
 from datetime import date, timedelta
 from typing import Any
 
+from bot.core.texts import both, staff_text
 from bot.delivery.outbox import unknown_count
 from bot.office import report
 
 DEFAULT_DAYS = 30
-LABELS = (
-    ("opened", "受理 opened"),
-    ("resolved", "办结 resolved"),
-    ("on_time_rate", "按时办结率 on-time"),
-    ("median_first_response_hours", "首次响应中位数(工作小时) first response"),
-    ("median_resolution_hours", "办结时长中位数(工作小时) resolution"),
-    ("response_rate", "回访响应率 survey response"),
-    ("satisfaction_rate", "满意率 satisfaction"),
-    ("bad_reviews", "差评 bad reviews"),
-    ("rectification_on_time_rate", "差评整改按时率 rectification on-time"),
-    ("callback_rate", "差评回访率 call-back (须100%)"),
-    ("appeals_upheld", "申诉成立(不计入) appeals upheld"),
+FIGURES = (
+    "opened",
+    "resolved",
+    "on_time_rate",
+    "median_first_response_hours",
+    "median_resolution_hours",
+    "response_rate",
+    "satisfaction_rate",
+    "bad_reviews",
+    "rectification_on_time_rate",
+    "callback_rate",
+    "appeals_upheld",
 )
 
 
-def _pad(label: str, width: int = 44) -> str:
+def _pad(label: str, width: int = 72) -> str:
     """Pad to a terminal width, counting a Chinese character as two columns."""
     shown = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in label)
     return label + " " * max(1, width - shown)
@@ -46,22 +47,26 @@ def _value(figures: dict[str, Any], key: str) -> str:
 
 def as_text(data: dict[str, Any], unknown: int) -> str:
     """The report as aligned text: overall, then each department and staff member."""
-    lines = [f"服务质量报告 Service report {data['from']} – {data['to']} (as of {data['as_of']})", ""]
-    sections = [("总体 Overall", {"": data["overall"]}), ("科室 Departments", data["departments"]), ("工作人员 Staff", data["staff"])]
+    lines = [both("report_title", start=data["from"], end=data["to"], as_of=data["as_of"]), ""]
+    sections = [
+        (both("report_overall"), {"": data["overall"]}),
+        (both("report_departments"), data["departments"]),
+        (both("report_staff"), data["staff"]),
+    ]
     for title, groups in sections:
         lines.append(f"== {title} ==")
         for name, figures in groups.items():
             if name:
                 lines.append(f"-- {name}")
-            for key, label in LABELS:
-                lines.append(f"  {_pad(label)}{_value(figures, key)}")
+            for key in FIGURES:
+                lines.append(f"  {_pad(both(f'report_{key}'))}{_value(figures, key)}")
             escalations = figures["escalations"]
             lines.append(
-                f"  {_pad('升级 escalations (提醒/催办/督办)')}{escalations['reminder']}/{escalations['overdue']}/{escalations['supervise']}"
+                f"  {_pad(both('report_escalations'))}{escalations['reminder']}/{escalations['overdue']}/{escalations['supervise']}"
             )
         lines.append("")
     if unknown:
-        lines.append(f"!! {unknown} 条消息发送状态未知，请核实：python -m bot outbox unknown")
+        lines.append("!! " + staff_text("report_unknown", count=unknown))
     return "\n".join(lines)
 
 

@@ -8,13 +8,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.texts import t
 from bot.office import audit
 from bot.storage.models import Attachment, Case, Citizen, ConversationMessage, InboundReceipt, OutboxMessage
 from bot.storage.results import affected
 
 log = logging.getLogger(__name__)
 
-ANONYMISED = "（已应申请删除个人信息）"
+ANONYMISED = t("anonymised", "zh")
 
 
 async def forget_citizen(session: AsyncSession, citizen: Citizen, now: datetime, *, reason: str) -> int:

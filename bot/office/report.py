@@ -13,14 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.masking import mask_text
 from bot.core.services import Services
+from bot.core.texts import staff_text
 from bot.core.workdays import working_hours_between
 from bot.office.surveys import BAD, GOOD, level_name
 from bot.storage.models import Case, Staff
 from bot.storage.survey_models import Survey
 
 ESCALATION_LEVELS = ("reminder", "overdue", "supervise")
-UNASSIGNED = "未分配"
-NO_DEPARTMENT = "未指定"
+UNASSIGNED = staff_text("unassigned")
+NO_DEPARTMENT = staff_text("no_department")
 
 
 @dataclass

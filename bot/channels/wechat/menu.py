@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from bot.core.texts import t
+
 # CLICK keys → the menu choices the router knows
 MENU_KEYS = {
     "CONSULT_GUIDE": "m:guide",
@@ -16,13 +18,13 @@ MENU_KEYS = {
 # WeChat allows three top-level buttons, so 进度查询 and 人工服务 share the third
 DEFAULT_MENU: dict[str, Any] = {
     "button": [
-        {"type": "click", "name": "办事指南", "key": "CONSULT_GUIDE"},
-        {"type": "click", "name": "我要投诉", "key": "CONSULT_COMPLAINT"},
+        {"type": "click", "name": t("menu_guide", "zh"), "key": "CONSULT_GUIDE"},
+        {"type": "click", "name": t("menu_complaint", "zh"), "key": "CONSULT_COMPLAINT"},
         {
-            "name": "更多服务",
+            "name": t("menu_more", "zh"),
             "sub_button": [
-                {"type": "click", "name": "进度查询", "key": "CONSULT_STATUS"},
-                {"type": "click", "name": "人工服务", "key": "CONSULT_HANDOFF"},
+                {"type": "click", "name": t("menu_status", "zh"), "key": "CONSULT_STATUS"},
+                {"type": "click", "name": t("menu_handoff", "zh"), "key": "CONSULT_HANDOFF"},
             ],
         },
     ]
@@ -58,7 +60,7 @@ async def _menu_command(app, args) -> int:
         print(f"wechat menu: WeChat refused the menu: {exc}", file=sys.stderr)
         return 1
     names = [b["name"] for b in DEFAULT_MENU["button"]]
-    print(f"menu installed: {' | '.join(names)} (进度查询, 人工服务 under 更多服务)")
+    print(f"menu installed: {' | '.join(names)}")
     return 0
 
 
