@@ -41,7 +41,7 @@ def cmd_ask(args) -> int:
     for question in questions:
         if args.question == "-" and not question.strip():
             continue
-        result = analyse(store.current, question)
+        result = analyse(store.current, question, explain=args.explain)
         if args.json:
             print(json.dumps(result, ensure_ascii=False))
         else:
@@ -49,6 +49,8 @@ def cmd_ask(args) -> int:
             print(
                 f"{question}\n  intent={result['intent']} id={result['id']} score={result['score']:.2f} confident={result['confident']} alternatives={alternatives}"
             )
+            for line in result.get("explanation", []):
+                print(f"  {line}")
     return 0
 
 
@@ -58,12 +60,12 @@ def cmd_kb_check(args) -> int:
 
     settings = _settings(knowledge_dir=args.knowledge)
     result = load_knowledge(settings.knowledge_dir)
-    for error in result.errors:
-        print(error)
     if result.errors:
+        print("\n".join(result.errors + result.warnings))
         print(f"{len(result.errors)} problem(s) found", file=sys.stderr)
         return 1
-    print(f"ok: {len(result.procedures)} procedures in {settings.knowledge_dir}")
+    warned = f" ({len(result.warnings)} warning(s) below)" if result.warnings else ""
+    print("\n".join([f"ok: {len(result.procedures)} procedures in {settings.knowledge_dir}{warned}", *result.warnings]))
     return 0
 
 
@@ -156,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("question", help="the question, or - to read one a line from stdin")
     ask.add_argument("--knowledge", type=Path)
     ask.add_argument("--json", action="store_true")
+    ask.add_argument("--explain", action="store_true", help="show which words matched which fields, the scores and the verdict")
     ask.set_defaults(func=cmd_ask)
 
     kb = sub.add_parser("kb", help="knowledge base tools").add_subparsers(dest="kb_command", required=True)

@@ -1,4 +1,4 @@
-"""Procedure questions: the one-time notification for a confident match, choices for a vague one, never a guess."""
+"""Procedure questions: the whole checklist or the one FAQ item asked about, choices when two fit, best guesses when unsure."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from bot.core.messages import Choice, Reply
 from bot.core.turn import Turn
 from knowledge.format import format_procedure
 from knowledge.model import Procedure
+from knowledge.search import match_faq
 
 CONTACT_PROCEDURE = "office-hours-location"
 
@@ -24,18 +25,36 @@ async def answer_procedure(turn: Turn, procedure_id: str) -> list[Reply]:
     return [Reply(format_procedure(procedure, turn.lang))]
 
 
+def _next_steps(turn: Turn) -> tuple[Choice, ...]:
+    return (
+        turn.choice("menu_handoff", "m:handoff"),
+        turn.choice("menu_complaint", "m:complaint"),
+        turn.choice("ask_again_label", "m:again"),
+    )
+
+
 async def answer_question(turn: Turn) -> list[Reply] | None:
-    """Answer a question from the knowledge base; None when it cannot be answered confidently."""
-    result = turn.services.knowledge.current.search(turn.text)
-    if not result.confident:
+    """Answer a question from the knowledge base; None when no procedure fits it even as a guess."""
+    kb = turn.services.knowledge.current
+    result = kb.search(turn.text)
+    offered = result.guesses()
+    if not offered:
         return None
     turn.citizen.unknown_streak = 0
+    turn.state["offered"] = [p.id for p in offered]
+    if not result.confident:
+        choices = tuple(procedure_choice(turn, p) for p in offered) + _next_steps(turn)
+        return [Reply(turn.t("best_guesses"), choices)]
     if result.ambiguous:
-        options = result.choices()
-        turn.state["offered"] = [p.id for p in options]
-        choices = tuple(procedure_choice(turn, p) for p in options) + (turn.choice("none_of_these", "m:none"),)
+        choices = tuple(procedure_choice(turn, p) for p in offered) + (turn.choice("none_of_these", "m:none"),)
         return [Reply(turn.t("choose_procedure"), choices)]
-    return [Reply(format_procedure(result.best.procedure, turn.lang))]
+    procedure = offered[0]
+    faq = match_faq(kb.index, procedure, turn.text, turn.lang)
+    if faq is not None:
+        _, item = faq
+        text = turn.t("faq_answer", title=procedure.text(turn.lang).title, q=item.q, a=item.a)
+        return [Reply(text, (Choice(turn.t("full_guide"), f"p:{procedure.id}"),))]
+    return [Reply(format_procedure(procedure, turn.lang))]
 
 
 def contacts(turn: Turn) -> str:
@@ -45,6 +64,11 @@ def contacts(turn: Turn) -> str:
         return ""
     text = procedure.text(turn.lang)
     return turn.t("unknown_contacts", phone=text.phone, hours=text.hours)
+
+
+async def ask_again(turn: Turn) -> list[Reply]:
+    """The citizen chose to rephrase: invite the new question."""
+    return [turn.reply("ask_again_prompt")]
 
 
 async def unknown(turn: Turn) -> list[Reply]:

@@ -34,6 +34,8 @@ async def _on_choice(turn: Turn) -> list[Reply]:
         return await handoff.start(turn)
     if value == "m:none":
         return await consult.unknown(turn)
+    if value == "m:again":
+        return await consult.ask_again(turn)
     return await greeting.show_menu(turn)
 
 
@@ -113,4 +115,6 @@ async def route(turn: Turn) -> list[Reply]:
         return await status.show(turn, intent)
     if intent.name == "complaint":
         return await complaint.start(turn)
+    if intent.name == "unknown":  # chit-chat: no procedure to look for
+        return await consult.unknown(turn)
     return await _on_question(turn)

@@ -9,9 +9,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from knowledge import cache
-from knowledge.loader import load_knowledge, procedure_files
+from knowledge import synonyms as synonyms_file
+from knowledge.loader import knowledge_files, load_knowledge
 from knowledge.model import Procedure
 from knowledge.search import SearchIndex, SearchResult
+from knowledge.synonyms import Synonyms
 
 log = logging.getLogger(__name__)
 
@@ -25,16 +27,16 @@ class KnowledgeBase:
         self.positions = {pid: i for i, pid in enumerate(ids if ids is not None else [p.id for p in procedures])}
 
     @classmethod
-    def build(cls, procedures: Sequence[Procedure]) -> KnowledgeBase:
-        """Index a list of procedures."""
-        return cls(procedures, SearchIndex.build(procedures))
+    def build(cls, procedures: Sequence[Procedure], synonyms: Synonyms | None = None) -> KnowledgeBase:
+        """Index a list of procedures in the office's vocabulary."""
+        return cls(procedures, SearchIndex.build(procedures, synonyms))
 
     def __len__(self) -> int:
         return len(self.procedures)
 
-    def search(self, question: str) -> SearchResult:
-        """Search the procedures for a question."""
-        return self.index.search(question)
+    def search(self, question: str, explain: bool = False) -> SearchResult:
+        """Search the procedures for a question (with the reasoning spelled out when `explain`)."""
+        return self.index.search(question, explain=True) if explain else self.index.search(question)
 
     def get(self, procedure_id: str) -> Procedure | None:
         """A procedure by id, or None."""
@@ -43,7 +45,7 @@ class KnowledgeBase:
 
 
 def _signature(folder: Path) -> tuple:
-    stats = ((str(p), os.stat(p)) for p in procedure_files(folder))
+    stats = ((str(p), os.stat(p)) for p in knowledge_files(folder))
     return tuple((name, stat.st_mtime_ns, stat.st_size) for name, stat in stats)
 
 
@@ -56,6 +58,7 @@ class KnowledgeStore:
         self._lock = threading.Lock()
         self._signature: tuple = ()
         self.errors: list[str] = []
+        self.warnings: list[str] = []
         self.current = KnowledgeBase.build([])
         self.reload(initial=True)
 
@@ -74,7 +77,8 @@ class KnowledgeStore:
             if result.errors and not initial:
                 log.error("knowledge base has %d problem(s); keeping the last good version", len(result.errors))
                 return False
-            self.current = KnowledgeBase.build(result.procedures)
+            self.warnings = result.warnings
+            self.current = KnowledgeBase.build(result.procedures, result.synonyms)
             log.info("knowledge base: %d procedures loaded from %s", len(result.procedures), self.folder)
             if self.cache_path is not None and not result.errors:
                 cache.save(self.cache_path, cache.signature(signature), result.procedures, self.current.index.export())
@@ -87,7 +91,10 @@ class KnowledgeStore:
         if found is None:
             return False
         procedures, state = found
-        self.current = KnowledgeBase(procedures, SearchIndex.restore(procedures, state), procedures.ids())
+        synonyms, errors, _ = synonyms_file.load(self.folder)
+        if errors:
+            return False
+        self.current = KnowledgeBase(procedures, SearchIndex.restore(procedures, state, synonyms), procedures.ids())
         self.errors = []
         log.info("knowledge base: %d procedures loaded from the cache %s", len(procedures), self.cache_path)
         return True

@@ -15,7 +15,7 @@ from knowledge.model import Procedure
 log = logging.getLogger(__name__)
 
 FORMAT = 1
-_CODE = ("model.py", "search.py", "text.py", "cache.py")
+_CODE = ("model.py", "search.py", "text.py", "cache.py", "synonyms.py")
 
 
 def signature(files: tuple) -> str:
@@ -35,7 +35,7 @@ class CachedProcedures(Sequence[Procedure]):
     def __len__(self) -> int:
         return len(self._raw)
 
-    def __getitem__(self, position):  # type: ignore[override]
+    def __getitem__(self, position):
         if isinstance(position, slice):
             return [self[i] for i in range(*position.indices(len(self)))]
         model = self._models.get(position)

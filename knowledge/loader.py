@@ -1,29 +1,36 @@
-"""Load and validate the knowledge base, reporting every problem as `file: field: problem`."""
+"""Load and validate the knowledge base, reporting every problem as `file: field: problem` (and warnings the same way)."""
 
 from __future__ import annotations
 
 import logging
 import os
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
-from knowledge.model import Procedure
+from knowledge import synonyms as synonyms_file
+from knowledge.model import Procedure, ProcedureText
+from knowledge.synonyms import Synonyms
+from knowledge.yamlfile import read_yaml
 
 log = logging.getLogger(__name__)
 
-MAX_FILE_BYTES = 1_000_000
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML was built with it: ~10x faster
+SAMPLE_TEXT = re.compile(r"示例|请替换|替换为|sample[^.;,]*replace|placeholder|\bxx\b|lorem ipsum", re.IGNORECASE)
+_TEXT_FIELDS = ("title", "department", "basis", "time_limit", "fee", "location", "hours", "phone")
 
 
 @dataclass
 class LoadResult:
-    """Procedures that loaded, and one `file: field: problem` line per problem found."""
+    """Procedures and synonyms that loaded, one `file: field: problem` line per problem, and warnings likewise."""
 
     procedures: list[Procedure] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    synonyms: Synonyms = field(default_factory=Synonyms)
 
 
 def procedure_files(knowledge_dir: Path) -> list[Path]:
@@ -36,6 +43,12 @@ def procedure_files(knowledge_dir: Path) -> list[Path]:
     return [folder / name for name in names]
 
 
+def knowledge_files(knowledge_dir: Path) -> list[Path]:
+    """Every file the knowledge base is built from: the procedures and, when present, the synonyms file."""
+    extra = knowledge_dir / synonyms_file.FILE_NAME
+    return procedure_files(knowledge_dir) + ([extra] if extra.is_file() else [])
+
+
 def _field_path(loc: tuple) -> str:
     parts: list[str] = []
     for item in loc:
@@ -46,7 +59,7 @@ def _field_path(loc: tuple) -> str:
     return ".".join(parts) or "(file)"
 
 
-def _problem(error: dict) -> str:
+def _problem(error: Mapping[str, Any]) -> str:
     if error["type"] == "extra_forbidden":
         return "unknown field"
     if error["type"] == "missing":
@@ -57,19 +70,9 @@ def _problem(error: dict) -> str:
 def load_file(path: Path, display: str | None = None) -> tuple[Procedure | None, list[str]]:
     """Parse one procedure file; return the procedure or the problems found."""
     name = display or str(path)
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            return None, [f"{name}: (file): larger than {MAX_FILE_BYTES} bytes"]
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
-    except UnicodeDecodeError:
-        return None, [f"{name}: (file): not UTF-8 text"]
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        return None, [f"{name}: yaml: {problem}{where}"]
-    except OSError as exc:
-        return None, [f"{name}: (file): {exc.strerror or exc}"]
+    raw, errors = read_yaml(path, name)
+    if errors:
+        return None, errors
     if not isinstance(raw, dict):
         return None, [f"{name}: (file): expected a mapping of fields, got {type(raw).__name__}"]
     try:
@@ -81,8 +84,32 @@ def load_file(path: Path, display: str | None = None) -> tuple[Procedure | None,
     return procedure, []
 
 
+def _texts(text: ProcedureText, prefix: str):
+    for name in _TEXT_FIELDS:
+        yield f"{prefix}{name}", getattr(text, name)
+    for i, material in enumerate(text.materials):
+        yield f"{prefix}materials[{i}]", f"{material.name} {material.note or ''}"
+    for i, step in enumerate(text.steps):
+        yield f"{prefix}steps[{i}]", step
+    for i, faq in enumerate(text.faq):
+        yield f"{prefix}faq[{i}]", f"{faq.q} {faq.a}"
+
+
+def warnings_for(procedure: Procedure, display: str) -> list[str]:
+    """`file: field: warning` lines for sample text left in (示例, 请替换, sample … replace) and procedures without example questions."""
+    out = []
+    for text, prefix in ((procedure, ""), (procedure.en, "en.")):
+        for name, value in _texts(text, prefix):
+            found = SAMPLE_TEXT.search(value)
+            if found:
+                out.append(f"{display}: {name}: warning: sample text left in ('{found.group(0)}'); replace it with the office's real value")
+        if not text.questions:
+            out.append(f"{display}: {prefix}questions: warning: no example questions; citizens' own wording will be matched less well")
+    return out
+
+
 def load_knowledge(knowledge_dir: Path) -> LoadResult:
-    """Load every procedure file under `knowledge_dir/procedures`, collecting all problems."""
+    """Load every procedure file under `knowledge_dir/procedures` and the synonyms file, collecting all problems."""
     result = LoadResult()
     folder = knowledge_dir / "procedures"
     if not folder.is_dir():
@@ -100,6 +127,10 @@ def load_knowledge(knowledge_dir: Path) -> LoadResult:
             continue
         seen[procedure.id] = path
         result.procedures.append(procedure)
+        result.warnings.extend(warnings_for(procedure, display))
+    result.synonyms, errors, warnings = synonyms_file.load(knowledge_dir)
+    result.errors.extend(errors)
+    result.warnings.extend(warnings)
     if not result.procedures and not result.errors:
         result.errors.append(f"{folder}: (folder): no procedure files")
     return result

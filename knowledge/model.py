@@ -47,10 +47,11 @@ class ProcedureText(_Strict):
     hours: str = Field(min_length=1)
     phone: str = Field(min_length=1)
     faq: list[Faq] = Field(default_factory=list)
+    questions: list[str] = Field(default_factory=list)
 
     _normalise_materials = field_validator("materials", mode="before")(_materials)
 
-    @field_validator("keywords", "steps")
+    @field_validator("keywords", "steps", "questions")
     @classmethod
     def _no_blank_items(cls, value: list[str]) -> list[str]:
         if any(not item for item in value):

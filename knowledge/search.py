@@ -1,47 +1,61 @@
-"""Ranked procedure search: field-weighted BM25 over words and Chinese bigrams, with a calibrated confidence."""
+"""Ranked procedure search: field-weighted BM25 over words and Chinese bigrams in the office's own vocabulary, with a calibrated verdict."""
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from knowledge.model import Procedure, ProcedureText
-from knowledge.text import content_words, has_cjk, index_tokens, is_soft, normalize, phrase_token, phrases, word_tokens, words
+from knowledge.model import Faq, Procedure, ProcedureText
+from knowledge.synonyms import Synonyms
+from knowledge.text import has_cjk, index_tokens, is_soft, is_stopword, normalize, phrase_token, phrases, word_tokens, words
 
 K1 = 1.2
 B = 0.6
-FIELD_WEIGHTS = {"title": 3.0, "keywords": 3.0, "faq": 1.5, "department": 1.0}
+FIELD_WEIGHTS = {"title": 3.0, "keywords": 3.0, "questions": 1.5, "faq": 1.0}
+ANCHOR = "a:"  # postings of the words in a procedure's title and keywords: a direct answer needs one of them (or a verbatim keyword)
 PHRASE_WEIGHT = 4.0  # a whole title or keyword found verbatim in the question
 MAX_PHRASE_SCAN = 80  # characters of the question scanned for verbatim keywords
 PREFIX = 6  # English words sharing this many leading letters are taken as the same word
 MAX_PHRASE_CHARS = 12  # longer keywords are still matched word by word, just not verbatim
 
-CONFIDENT = 0.6  # share of the question's meaning the best procedure must cover
-CLOSE_RATIO = 0.8  # a runner-up within this share of the best score makes the question ambiguous
+CONFIDENT = 0.55  # share of the question's known words the best procedure must cover to be answered directly
+MIN_EVIDENCE = 2.5  # ... and the weight of the words it covers (an idf sum: one rare word is about 2.7)
+GUESS = 0.34  # coverage from which a procedure is offered as a best guess when none is confident
+MIN_GUESS_EVIDENCE = 1.6
+CLOSE_RATIO = 0.8  # choices offered for a vague question score within this share of the best
+CLOSE_GAP = 0.08  # a confident runner-up ranked within this much of the best makes the question ambiguous
+SCORE_SHARE = 0.5  # how much the raw BM25 score adds to coverage when ranking
+SCOPE_WEIGHT = 2.0  # an out-of-scope topic weighs as much as two rare words against every procedure
 VAGUE_SHARE = 0.2  # a question whose rarest word names this share of all procedures is vague
+FAQ_MATCH = 0.6  # share of the question's detail words one FAQ question must cover
+FAQ_TOPICS = frozenset(["有效期", "期限", "时限", "收费"])  # words that ask "how long / how much" yet name what a FAQ item is about
 
 
 @dataclass(frozen=True)
 class Hit:
-    """One ranked procedure with its raw score and the share of the question it covers."""
+    """One ranked procedure with its raw score, the share of the question it covers and the weight covered."""
 
     procedure: Procedure
     score: float
     coverage: float
+    evidence: float = 0.0
 
 
 @dataclass(frozen=True)
 class SearchResult:
-    """The ranked hits of a question and the verdict: confident single answer, choices, or nothing."""
+    """The ranked hits of a question and the verdict: confident single answer, choices, best guesses, or nothing."""
 
     hits: tuple[Hit, ...]
     confident: bool
     ambiguous: bool
     vague: bool = False
+    words: tuple[str, ...] = ()
+    out_of_scope: tuple[str, ...] = ()
+    explanation: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def best(self) -> Hit | None:
@@ -55,9 +69,25 @@ class SearchResult:
 
     def choices(self, limit: int = 3) -> list[Procedure]:
         """The likeliest procedures to offer when the question is ambiguous."""
-        top = self.hits[0].score if self.hits else 0.0
-        floor = 0.0 if self.vague else top * CLOSE_RATIO
-        return [h.procedure for h in self.hits if h.coverage >= CONFIDENT and h.score >= floor][:limit]
+        if not self.hits:
+            return []
+        top = max(h.score for h in self.hits)
+        floor = -1.0 if self.vague else _rank(self.hits[0], top) - CLOSE_GAP
+        return [h.procedure for h in self.hits if h.coverage >= CONFIDENT and h.evidence >= MIN_EVIDENCE and _rank(h, top) >= floor][:limit]
+
+    def guesses(self, limit: int = 3) -> list[Procedure]:
+        """Best guesses when no procedure is confident: the likeliest few that cover a fair part of the question."""
+        if self.confident:
+            return self.choices(limit) if self.ambiguous else [self.hits[0].procedure]
+        if self.out_of_scope:
+            return []  # another office's topic: no guessing at our procedures
+        top = max((h.score for h in self.hits), default=0.0)
+        return [h.procedure for h in self.hits if h.coverage >= GUESS and h.evidence >= MIN_GUESS_EVIDENCE and h.score >= top * 0.5][:limit]
+
+
+def _rank(hit: Hit, top_score: float) -> float:
+    """Coverage first, raw score second: the order in which hits are offered."""
+    return hit.coverage + SCORE_SHARE * hit.score / max(top_score, 1e-9)
 
 
 def _field_texts(text: ProcedureText) -> dict[str, list[str]]:
@@ -65,23 +95,26 @@ def _field_texts(text: ProcedureText) -> dict[str, list[str]]:
     return {
         "title": [text.title],
         "keywords": list(text.keywords),
+        "questions": list(text.questions),
         "faq": [f.q for f in text.faq],
-        "department": [text.department],
     }
 
 
 class SearchIndex:
     """An inverted index over procedures; built once per knowledge base, read-only afterwards."""
 
-    def __init__(self, procedures: Sequence[Procedure], postings: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+    def __init__(
+        self, procedures: Sequence[Procedure], postings: dict[str, tuple[np.ndarray, np.ndarray]], synonyms: Synonyms | None = None
+    ) -> None:
         self.procedures = procedures
+        self.synonyms = synonyms or Synonyms()
         self._postings = postings
         n = self._n = max(len(procedures), 1)
         self._idf = {token: math.log(1 + (n - len(p[0]) + 0.5) / (len(p[0]) + 0.5)) for token, p in postings.items()}
         self._phrase_lengths = sorted(
             {len(t) - 3 for t in postings if t.startswith("kw:") and 2 <= len(t) - 3 <= MAX_PHRASE_CHARS and not t.isascii()}
         )
-        self._unknown_idf = math.log(1 + (n + 0.5) / 0.5)
+        self._scope_idf = math.log(1 + (n + 0.5) / 0.5)
         english = [t for t in self._idf if t.isascii() and t.isalpha() and len(t) >= 4]
         self._vocab_by_deletion = self._deletion_index(english)
         self._vocab_by_prefix: dict[str, str] = {}
@@ -89,23 +122,27 @@ class SearchIndex:
             self._vocab_by_prefix.setdefault(token[:PREFIX], token)
 
     @classmethod
-    def build(cls, procedures: Sequence[Procedure]) -> SearchIndex:
-        """Tokenise every procedure's title, keywords, FAQ questions and department into BM25 postings."""
+    def build(cls, procedures: Sequence[Procedure], synonyms: Synonyms | None = None) -> SearchIndex:
+        """Tokenise every procedure's title, keywords, example questions, FAQ questions and department into BM25 postings."""
+        synonyms = synonyms or Synonyms()
         n = max(len(procedures), 1)
         lengths = np.zeros(len(procedures), dtype=np.float32)
         rows_by_token: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for i, procedure in enumerate(procedures):
             weights: dict[str, float] = defaultdict(float)
             for text in (procedure, procedure.en):
-                for field, chunks in _field_texts(text).items():
-                    weight = FIELD_WEIGHTS[field]
+                for name, chunks in _field_texts(text).items():
+                    weight = FIELD_WEIGHTS[name]
                     for chunk in chunks:
-                        tokens = index_tokens(chunk)
+                        rewritten = synonyms.rewrite(normalize(chunk, limit=4000, simplify=False))
+                        tokens = index_tokens(rewritten)
                         for token in tokens:
                             weights[token] += weight
                         lengths[i] += weight * len(tokens)
-                        if field in ("title", "keywords"):
-                            weights[phrase_token(chunk)] += PHRASE_WEIGHT
+                        if name in ("title", "keywords"):
+                            weights[phrase_token(rewritten)] += PHRASE_WEIGHT
+                            for token in tokens:
+                                weights[ANCHOR + token] = 0.0
             for token, weight in weights.items():
                 rows_by_token[token].append((i, weight))
         avg = float(lengths.mean()) if len(procedures) else 1.0
@@ -116,7 +153,7 @@ class SearchIndex:
             idx = np.fromiter((r[0] for r in rows), dtype=np.int32, count=len(rows))
             tf = np.fromiter((r[1] for r in rows), dtype=np.float32, count=len(rows))
             postings[token] = (idx, (idf * tf * (K1 + 1) / (tf + norms[idx])).astype(np.float32))
-        return cls(procedures, postings)
+        return cls(procedures, postings, synonyms)
 
     def export(self) -> dict:
         """The postings as plain lists and bytes (for the load cache)."""
@@ -132,7 +169,7 @@ class SearchIndex:
         }
 
     @classmethod
-    def restore(cls, procedures: Sequence[Procedure], state: dict) -> SearchIndex:
+    def restore(cls, procedures: Sequence[Procedure], state: dict, synonyms: Synonyms | None = None) -> SearchIndex:
         """An index from `export()` output, without tokenising anything."""
         sizes = np.frombuffer(state["sizes"], dtype=np.int64)
         docs = np.frombuffer(state["docs"], dtype=np.int32)
@@ -140,7 +177,7 @@ class SearchIndex:
         ends = np.cumsum(sizes).tolist()
         starts = [0] + ends[:-1]
         postings = {t: (docs[a:b], weights[a:b]) for t, a, b in zip(state["tokens"], starts, ends)}
-        return cls(procedures, postings)
+        return cls(procedures, postings, synonyms)
 
     @staticmethod
     def _deletion_index(tokens) -> dict[str, str]:
@@ -166,9 +203,9 @@ class SearchIndex:
                 return self._vocab_by_deletion[candidate]
         return word
 
-    def _phrase_tokens(self, text: str) -> list[str]:
-        """Verbatim titles and keywords inside the question, as `kw:` tokens."""
-        clean = normalize(text)[:MAX_PHRASE_SCAN]
+    def _phrase_tokens(self, clean: str) -> list[str]:
+        """Verbatim titles and keywords inside the (normalised, rewritten) question, as `kw:` tokens."""
+        clean = clean[:MAX_PHRASE_SCAN]
         chinese = "".join(ch for ch in clean if has_cjk(ch))
         candidates = [chinese[i : i + size] for size in self._phrase_lengths for i in range(len(chinese) - size + 1)]
         latin = [w for w in words(clean) if w.isascii()]
@@ -181,58 +218,166 @@ class SearchIndex:
             return False
         docs = posting[0]
         at = int(np.searchsorted(docs, doc))
-        return at < len(docs) and docs[at] == doc
+        return bool(at < len(docs) and docs[at] == doc)
 
-    def _coverage(self, doc: int, query_words: list[str]) -> float:
-        all_soft = all(is_soft(w) for w in query_words)
-        total = matched = 0.0
-        for word in query_words:
-            tokens = word_tokens(word)
-            weight = self._idf.get(tokens[-1] if len(tokens) == 1 else word, self._unknown_idf)
-            if len(tokens) > 1:
-                parts = tokens[1:]
-                weight = max(self._idf.get(t, self._unknown_idf) for t in parts)
-                hit = sum(self._has(t, doc) for t in parts) / len(parts)
-            else:
-                hit = 1.0 if self._has(word, doc) else 0.0
+    def _known(self, word: str) -> tuple[list[str], float]:
+        """The tokens of a word the index knows, and the word's weight (0 when the knowledge base has never seen it)."""
+        tokens = word_tokens(word)
+        parts = [t for t in (tokens[1:] or tokens) if t in self._idf]
+        if len(tokens) > 1 and tokens[0] in self._idf:
+            parts = [tokens[0]]
+        return parts, max((self._idf[t] for t in parts), default=0.0)
+
+    def _coverage(
+        self, doc: int, query: list[tuple[str, list[str], float]], scope: float, phrases: list[str]
+    ) -> tuple[float, float, list[str]]:
+        """Share and weight of the question's known words this procedure has, and the words it matched.
+
+        The weight is 0 unless one matched word is in the procedure's title or keywords, or a keyword is in the question verbatim.
+        """
+        all_soft = all(is_soft(w) for w, _, _ in query)
+        total, matched, found = scope, 0.0, []
+        verbatim = sum(self._idf[p] for p in phrases if self._has(p, doc))
+        anchored = verbatim > 0
+        for word, parts, weight in query:
+            hit = sum(self._has(t, doc) for t in parts) / len(parts)
             if is_soft(word) and not all_soft and hit < 1.0:
                 continue  # asking "where/when/how much" must not count against a procedure that answers it
             total += weight
             matched += weight * hit
-        return matched / total if total else 0.0
+            if hit:
+                found.append(word)
+                anchored = anchored or (not is_soft(word) and all(self._has(ANCHOR + t, doc) for t in parts))
+        return (float(matched / total) if total else 0.0), (float(matched + verbatim) if anchored else 0.0), found
 
-    def _vague(self, query_words: list[str]) -> bool:
+    def _vague(self, query: list[tuple[str, list[str], float]]) -> bool:
         """True when even the rarest word of the question is shared by many procedures (e.g. "许可证怎么办")."""
-        shares = []
-        for word in query_words:
-            if is_soft(word):
-                continue
-            tokens = word_tokens(word)
-            known = [self._postings[t][0].size / self._n for t in (tokens[1:] or tokens) if t in self._postings]
-            if known:
-                shares.append(min(known))
+        shares = [min(self._postings[t][0].size for t in parts) / self._n for word, parts, _ in query if not is_soft(word)]
         return bool(shares) and min(shares) >= VAGUE_SHARE
 
-    def search(self, question: str, limit: int = 5) -> SearchResult:
-        """Rank procedures for a question; decide whether the best one is a confident answer."""
-        query_words = [self._spell(w) for w in content_words(question)]
-        if not query_words or not self.procedures:
+    def query_words(self, question: str) -> tuple[str, list[str], list[str]]:
+        """The question normalised and rewritten into the office's vocabulary, its content words, and out-of-scope markers."""
+        clean = normalize(question)
+        rewritten = self.synonyms.rewrite(clean)
+        content = [self._spell(w) for w in words(rewritten) if not is_stopword(w)]
+        return rewritten, content, self.synonyms.scope_words(clean)
+
+    def search(self, question: str, limit: int = 5, explain: bool = False) -> SearchResult:
+        """Rank procedures for a question; decide whether the best one is a confident answer, a choice, or only a guess."""
+        rewritten, content, scope_words = self.query_words(question)
+        if not content or not self.procedures:
             return SearchResult((), False, False)
+        query = []
+        for word in dict.fromkeys(content):
+            parts, weight = self._known(word)
+            if parts:  # words the knowledge base has never seen are the citizen's situation, not the question
+                query.append((word, parts, weight))
         scores = np.zeros(len(self.procedures), dtype=np.float32)
-        query_tokens = [tok for word in dict.fromkeys(query_words) for tok in word_tokens(word)]
-        query_tokens += phrases(query_words) + self._phrase_tokens(question)
+        verbatim = self._phrase_tokens(rewritten)
+        query_tokens = [tok for _, parts, _ in query for tok in parts] + phrases(content) + verbatim
         for token in dict.fromkeys(query_tokens):
             posting = self._postings.get(token)
             if posting is not None:
                 scores[posting[0]] += posting[1]
         count = min(limit, len(self.procedures))
         top = np.argpartition(-scores, count - 1)[:count] if count < len(scores) else np.arange(len(scores))
-        top = sorted((int(i) for i in top if scores[i] > 0), key=lambda i: -scores[i])
-        hits = tuple(Hit(self.procedures[i], float(scores[i]), self._coverage(i, query_words)) for i in top)
+        ranked = sorted((int(i) for i in top if scores[i] > 0), key=lambda i: -scores[i])
+        scope = SCOPE_WEIGHT * self._scope_idf * len(scope_words)
+        scored = []
+        for i in ranked:
+            coverage, evidence, found = self._coverage(i, query, scope, verbatim)
+            scored.append((Hit(self.procedures[i], float(scores[i]), coverage, evidence), found))
+        # a procedure that has every word of the question beats one that merely has its commonest word many times
+        top_score = scored[0][0].score if scored else 1.0
+        scored.sort(key=lambda pair: -_rank(pair[0], top_score))
+        hits = [hit for hit, _ in scored]
+        matched_words = [found for _, found in scored]
         if not hits:
-            return SearchResult((), False, False)
-        confident = hits[0].coverage >= CONFIDENT
-        others = [h for h in hits[1:] if h.coverage >= CONFIDENT]
-        close = [h for h in others if h.score >= hits[0].score * CLOSE_RATIO]
-        vague = len(others) >= 2 and self._vague(query_words)
-        return SearchResult(hits, confident, confident and bool(close or vague), vague)
+            return SearchResult(
+                (),
+                False,
+                False,
+                words=tuple(content),
+                explanation=tuple(self._explain(content, query, scope_words, [], [])) if explain else (),
+            )
+        best = hits[0]
+        confident = best.coverage >= CONFIDENT and best.evidence >= MIN_EVIDENCE
+        others = [h for h in hits[1:] if h.coverage >= CONFIDENT and h.evidence >= MIN_EVIDENCE]
+        close = [h for h in others if _rank(h, top_score) >= _rank(best, top_score) - CLOSE_GAP]
+        vague = len(others) >= 2 and self._vague(query)
+        result = SearchResult(tuple(hits), confident, confident and bool(close or vague), vague, tuple(content), tuple(scope_words))
+        if explain:
+            lines = self._explain(content, query, scope_words, hits, matched_words)
+            lines.append(self._verdict(result))
+            result = replace(result, explanation=tuple(lines))
+        return result
+
+    def _explain(self, content, query, scope_words, hits, matched_words) -> list[str]:
+        known = {w for w, _, _ in query}
+        weights = {q[0]: q[2] for q in query}
+        lines = ["words: " + " ".join(f"{w}({weights[w]:.2f})" if w in known else f"{w}(unknown: ignored)" for w in dict.fromkeys(content))]
+        if scope_words:
+            lines.append("out of scope: " + ", ".join(scope_words) + " (counted against every procedure)")
+        for hit, found in zip(hits, matched_words):
+            fields = []
+            for word in found:
+                where = [name for name, chunks in _field_texts(hit.procedure).items() if any(word in normalize(c) for c in chunks)]
+                fields.append(f"{word}→{'/'.join(where) or 'bigrams'}")
+            lines.append(
+                f"{hit.procedure.id}: score {hit.score:.2f}, coverage {hit.coverage:.2f}, evidence {hit.evidence:.2f}; matched {', '.join(fields) or '-'}"
+            )
+        return lines
+
+    @staticmethod
+    def _verdict(result: SearchResult) -> str:
+        best = result.best
+        if best is None:
+            return "verdict: nothing matched"
+        if result.confident and not result.ambiguous:
+            return f"verdict: confident (coverage {best.coverage:.2f} >= {CONFIDENT}, evidence {best.evidence:.2f} >= {MIN_EVIDENCE}, no confident runner-up within {CLOSE_GAP})"
+        if result.ambiguous:
+            return (
+                "verdict: a choice ("
+                + ("the question is vague" if result.vague else f"a confident runner-up ranks within {CLOSE_GAP} of the best")
+                + ")"
+            )
+        why = (
+            f"coverage {best.coverage:.2f} < {CONFIDENT}" if best.coverage < CONFIDENT else f"evidence {best.evidence:.2f} < {MIN_EVIDENCE}"
+        )
+        return f"verdict: not confident ({why}); best guesses: {', '.join(p.id for p in result.guesses()) or 'none'}"
+
+
+def match_faq(index: SearchIndex, procedure: Procedure, question: str, lang: str) -> tuple[int, Faq] | None:
+    """The one FAQ item of a procedure the question asks about, when its detail words (beyond the procedure's own name) match it."""
+    text = procedure.text(lang)
+    if not text.faq:
+        return None
+    rewrite = index.synonyms.rewrite
+    topic = set()
+    for chunk in [text.title, *text.keywords]:
+        topic.update(index_tokens(rewrite(normalize(chunk))))
+    _, content, _ = index.query_words(question)
+    detail = [w for w in dict.fromkeys(content) if not all(t in topic for t in (word_tokens(w)[1:] or word_tokens(w)))]
+    specific = [w for w in detail if (not is_soft(w) or w in FAQ_TOPICS) and len(w) > 1]
+    if not specific:
+        return None
+    best: tuple[float, int] | None = None
+    runner = 0.0
+    for i, faq in enumerate(text.faq):
+        tokens = set(index_tokens(rewrite(normalize(faq.q))))
+        weight = lambda w: 0.5 if is_soft(w) else 1.0  # noqa: E731
+        covered = sum(
+            weight(w) * (sum(t in tokens for t in (word_tokens(w)[1:] or word_tokens(w))) / len(word_tokens(w)[1:] or word_tokens(w)))
+            for w in detail
+        )
+        share = covered / sum(weight(w) for w in detail)
+        if not any(all(t in tokens for t in (word_tokens(w)[1:] or word_tokens(w))) for w in specific):
+            continue
+        if best is None or share > best[0]:
+            runner = best[0] if best else 0.0
+            best = (share, i)
+        elif share > runner:
+            runner = share
+    if best is None or best[0] < FAQ_MATCH or runner >= best[0]:
+        return None
+    return best[1], text.faq[best[1]]

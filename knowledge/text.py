@@ -113,6 +113,21 @@ STOP_ZH = frozenset(
         "知道",
         "告诉",
         "一个",
+        "一家",
+        "不要",
+        "要不要",
+        "需不需要",
+        "用不用",
+        "是不是",
+        "能不能",
+        "可不可以",
+        "会不会",
+        "有没有",
+        "还能",
+        "能不",
+        "一位",
+        "一张",
+        "一次",
         "开个",
         "想开",
         "开",
@@ -269,6 +284,19 @@ def _jieba() -> jieba.Tokenizer:
             segmenter.initialize()
             _segmenter = segmenter
     return _segmenter
+
+
+def add_words(new_words) -> None:
+    """Teach the segmenter whole words (the synonyms' canonical forms), so `新办` stays one word instead of `新` + `办`."""
+    segmenter = _jieba()
+    with _lock:
+        for word in new_words:
+            if len(word) >= 2 and _CJK_RUN.fullmatch(word) and word not in _added:
+                segmenter.add_word(word, freq=max(segmenter.suggest_freq(word), 1000))
+                _added.add(word)
+
+
+_added: set[str] = set()
 
 
 def warm_up() -> None:

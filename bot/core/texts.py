@@ -361,6 +361,21 @@ TEXTS: dict[str, tuple[str, str]] = {
         "{count} message(s) in unknown delivery state: python -m bot outbox unknown",
     ),
     "handoff_summary": ("转人工", "handoff"),
+    # knowledge answers
+    "faq_answer": (
+        "【{title}】\n问：{q}\n答：{a}\n\n完整办事指南请回复 1。",
+        "[{title}]\nQ: {q}\nA: {a}\n\nFor the complete guide, reply 1.",
+    ),
+    "full_guide": ("完整办事指南", "Complete guide"),
+    "best_guesses": (
+        "抱歉，我不太确定您问的是哪一项。您是不是想问：",
+        "Sorry, I'm not sure which procedure you mean. Did you mean:",
+    ),
+    "ask_again_label": ("重新提问", "Ask again"),
+    "ask_again_prompt": (
+        "好的，请换个说法再问一次，比如说明要办的事项名称（如“健康证”“卫生许可证”）。",
+        'All right, please ask again in other words, naming the procedure if you can (e.g. "health certificate").',
+    ),
 }
 
 

@@ -1,0 +1,144 @@
+"""The office's shared vocabulary (synonyms.yaml): words that mean the same, narrower words, typos, out-of-scope topics."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from knowledge.text import add_words, normalize
+from knowledge.yamlfile import read_yaml
+
+FILE_NAME = "synonyms.yaml"
+SECTIONS = ("same", "means", "typos", "out_of_scope")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def _clean(word: str) -> str:
+    return normalize(word, limit=100)
+
+
+@dataclass
+class Synonyms:
+    """Rewrites text into the office's canonical vocabulary; one compiled pattern, so a rewrite costs one regex pass."""
+
+    replace: dict[str, str] = field(default_factory=dict)
+    out_of_scope: frozenset[str] = frozenset()
+    _pattern: re.Pattern[str] | None = None
+    _scope: re.Pattern[str] | None = None
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Synonyms:
+        """Build from the (validated) contents of synonyms.yaml."""
+        canonical: dict[str, str] = {}
+        for group in data.get("same") or []:
+            words = [_clean(w) for w in group]
+            for word in words:
+                canonical[word] = words[0]
+        for right, wrongs in (data.get("typos") or {}).items():
+            for wrong in wrongs:
+                canonical[_clean(wrong)] = canonical.get(_clean(right), _clean(right))
+        replace = {word: target for word, target in canonical.items() if word != target}
+        for broader, narrower in (data.get("means") or {}).items():
+            broad = canonical.get(_clean(broader), _clean(broader))
+            for word in narrower:
+                clean = _clean(word)
+                replace[clean] = f" {broad} "  # the place or job is context; what it implies is the question
+        scope = frozenset(_clean(w) for w in data.get("out_of_scope") or [])
+        add_words({target.strip() for target in replace.values()} | set(canonical.values()))
+        return cls(replace, scope)
+
+    def __post_init__(self) -> None:
+        variants = sorted(self.replace, key=len, reverse=True)
+        parts = [re.escape(v) if _CJK.search(v) else rf"(?<![a-z0-9]){re.escape(v)}(?:s|es)?(?![a-z0-9])" for v in variants]
+        self._pattern = re.compile("|".join(parts)) if parts else None
+        scope = [
+            re.escape(w) if _CJK.search(w) else rf"(?<![a-z0-9]){re.escape(w)}s?(?![a-z0-9])"
+            for w in sorted(self.out_of_scope, key=len, reverse=True)
+        ]
+        self._scope = re.compile("|".join(scope)) if scope else None
+
+    def _target(self, match: re.Match[str]) -> str:
+        found = match.group(0)
+        target = self.replace.get(found)
+        if target is None:  # an English plural: look the singular up
+            for cut in (2, 1):
+                target = self.replace.get(found[:-cut])
+                if target is not None:
+                    break
+        return f" {target} " if not _CJK.search(found) else (target or found)
+
+    def rewrite(self, text: str) -> str:
+        """Normalised text with every variant replaced by its canonical word and every narrower word by the broader one."""
+        if self._pattern is None:
+            return text
+        return self._pattern.sub(self._target, text)
+
+    def scope_words(self, text: str) -> list[str]:
+        """Out-of-scope markers found in normalised text (they count against any procedure)."""
+        if self._scope is None:
+            return []
+        return list(dict.fromkeys(match.group(0) for match in self._scope.finditer(text)))
+
+
+def _strings(value: object, where: str, errors: list[str], display: str) -> list[str]:
+    if not isinstance(value, list) or not value:
+        errors.append(f"{display}: {where}: expected a non-empty list of words")
+        return []
+    good = []
+    for i, item in enumerate(value):
+        if isinstance(item, (int, float)) and not isinstance(item, bool):
+            item = str(item)
+        if not isinstance(item, str) or not item.strip():
+            errors.append(f"{display}: {where}[{i}]: expected a word, got {item!r}")
+        else:
+            good.append(item)
+    return good
+
+
+def validate(data: object, display: str) -> tuple[dict[str, Any], list[str]]:
+    """Check the structure of synonyms.yaml; return the usable part and `file: field: problem` lines."""
+    errors: list[str] = []
+    if data is None:
+        return {}, []
+    if not isinstance(data, dict):
+        return {}, [f"{display}: (file): expected a mapping with sections {', '.join(SECTIONS)}"]
+    clean: dict[str, Any] = {"same": [], "means": {}, "typos": {}, "out_of_scope": []}
+    for key in data:
+        if key not in SECTIONS:
+            errors.append(f"{display}: {key}: unknown section (expected one of {', '.join(SECTIONS)})")
+    seen: dict[str, str] = {}
+    for i, group in enumerate(data.get("same") or []):
+        words = _strings(group, f"same[{i}]", errors, display)
+        if len(words) == 1:
+            errors.append(f"{display}: same[{i}]: a group needs at least two words")
+        for word in words:
+            key = _clean(word)
+            if key in seen:
+                errors.append(f"{display}: same[{i}]: '{word}' is already in {seen[key]}")
+            seen[key] = f"same[{i}]"
+        clean["same"].append(words)
+    for section in ("means", "typos"):
+        value = data.get(section) or {}
+        if not isinstance(value, dict):
+            errors.append(f"{display}: {section}: expected a mapping of word: [words]")
+            continue
+        for head, words in value.items():
+            clean[section][str(head)] = _strings(words, f"{section}.{head}", errors, display)
+    if data.get("out_of_scope") is not None:
+        clean["out_of_scope"] = _strings(data["out_of_scope"], "out_of_scope", errors, display)
+    return clean, errors
+
+
+def load(folder: Path) -> tuple[Synonyms, list[str], list[str]]:
+    """The synonyms of a knowledge base folder (empty when there is no file), its errors and warnings."""
+    path = folder / FILE_NAME
+    if not path.exists():
+        return Synonyms(), [], []
+    display = str(path.relative_to(folder.parent)) if folder.parent in path.parents else str(path)
+    data, errors = read_yaml(path, display)
+    if errors:
+        return Synonyms(), errors, []
+    clean, errors = validate(data, display)
+    return Synonyms.from_data(clean), errors, []
