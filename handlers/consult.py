@@ -71,9 +71,14 @@ async def ask_again(turn: Turn) -> list[Reply]:
     return [turn.reply("ask_again_prompt")]
 
 
-async def unknown(turn: Turn) -> list[Reply]:
-    """Say politely that we cannot answer, and offer the next steps (nothing dead-ends)."""
-    turn.citizen.unknown_streak += 1
+async def unknown(turn: Turn, *, counts: bool = True) -> list[Reply]:
+    """Say politely that we cannot answer, and offer the next steps (nothing dead-ends).
+
+    `counts`: a real question the knowledge base could not answer moves the citizen towards an automatic
+    handoff; an out-of-scope message does not.
+    """
+    if counts:
+        turn.citizen.unknown_streak += 1
     text = turn.t("unknown")
     extra = contacts(turn)
     choices = (

@@ -37,6 +37,11 @@ async def goodbye(turn: Turn) -> list[Reply]:
     return [turn.reply("goodbye")]
 
 
+async def chitchat(turn: Turn) -> list[Reply]:
+    """Small talk gets a friendly word about what the bot can do, and the menu."""
+    return [turn.reply("chitchat", office=turn.office_name()), menu(turn)]
+
+
 async def show_menu(turn: Turn) -> list[Reply]:
     """Show the menu alone."""
     return [menu(turn)]

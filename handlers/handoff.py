@@ -9,22 +9,41 @@ from bot.core.turn import Turn
 from bot.core.workdays import next_opening
 from bot.office.cases import add_citizen_message, open_case
 from bot.storage.models import Case
+from handlers.greeting import menu
 
 LIVE_STATUSES = ("new", "assigned", "in_progress", "waiting")
 
 
 async def live_case(turn: Turn) -> Case | None:
-    """The case this conversation is currently relayed to staff for, if still open."""
+    """The case this conversation is currently relayed to staff for, if still open.
+
+    A handoff (ZX) is live from the moment it is queued; any case is live once a staff member has written
+    to the citizen on it (a reply or a waiting question), until it is resolved or the citizen leaves.
+    """
     number = turn.state.get("live_case")
     if not number:
         return None
     case = await turn.session.scalar(select(Case).where(Case.number == number))
-    if case is not None and case.type != "consultation" and case.status != "waiting":
-        case = None  # complaints are relayed only while staff wait for the citizen's answer
+    with_staff = bool(turn.state.get("with_staff")) or (case is not None and case.status == "waiting")
+    if case is not None and case.type != "consultation" and not with_staff:
+        case = None
     if case is None or case.status not in LIVE_STATUSES or case.citizen_id != turn.citizen.id:
-        turn.state.pop("live_case", None)
+        for key in ("live_case", "with_staff", "acknowledged"):
+            turn.state.pop(key, None)
         return None
     return case
+
+
+def with_staff(turn: Turn) -> bool:
+    """True once a staff member has written to the citizen on the live case."""
+    return bool(turn.state.get("with_staff"))
+
+
+async def leave(turn: Turn, case: Case) -> list[Reply]:
+    """The citizen goes back to the bot; the case stays open for staff, who can still write to them."""
+    for key in ("live_case", "with_staff", "acknowledged", "speaker"):
+        turn.state.pop(key, None)
+    return [turn.reply("left_staff", number=case.number), menu(turn)]
 
 
 async def start(turn: Turn, *, automatic: bool = False, question: str = "") -> list[Reply]:
@@ -48,10 +67,11 @@ async def start(turn: Turn, *, automatic: bool = False, question: str = "") -> l
     return replies
 
 
-async def relay(turn: Turn, case: Case) -> list[Reply]:
-    """Pass what the citizen wrote to the staff handling their case."""
+async def relay(turn: Turn, case: Case, *, quiet: bool = False) -> list[Reply]:
+    """Pass what the citizen wrote to the staff handling their case; say so once (or when it answered a waiting question)."""
     text = turn.text or " ".join(f"[{a.kind}]" for a in turn.inbound.attachments)
     turn.case_id = case.id
+    answered_waiting = case.status == "waiting"
     await add_citizen_message(turn.session, turn.services, case, turn.now)
     await turn.services.events.publish(
         "citizen_message",
@@ -63,4 +83,9 @@ async def relay(turn: Turn, case: Case) -> list[Reply]:
         attachments=turn.inbound.attachments,
         now=turn.now,
     )
-    return [] if case.assignee_id else [turn.reply("handoff_ack")]
+    if answered_waiting:
+        return [turn.reply("waiting_answer_passed", number=case.number)]
+    if quiet or turn.state.get("acknowledged"):
+        return []
+    turn.state["acknowledged"] = True
+    return [turn.reply("handoff_waiting_hint")]

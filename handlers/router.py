@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from bot.core.messages import Reply
 from bot.core.turn import Turn
+from bot.storage.models import Case
 from handlers import complaint, consult, greeting, handoff, privacy, status, survey
+from handlers.words import is_chitchat, is_leave
 from knowledge.intents import detect
 from knowledge.text import normalize
 
 UNANSWERED_BEFORE_HANDOFF = 2
 BREAKOUT_INTENTS = ("handoff", "privacy", "menu")
+# while staff wait for the citizen's answer, these still do their usual thing (and the case stays waiting)
+MENU_INTENTS = ("menu", "case_status", "handoff", "privacy", "complaint", "greeting")
 
 
 async def _on_choice(turn: Turn) -> list[Reply]:
@@ -65,6 +69,24 @@ async def _on_question(turn: Turn) -> list[Reply]:
     return await consult.unknown(turn)
 
 
+async def _with_staff(turn: Turn, live: Case, intent: str) -> list[Reply] | None:
+    """A message while the citizen's case is with staff; None lets the usual flows answer it."""
+    if is_leave(turn.text):
+        return await handoff.leave(turn, live)
+    if live.status == "waiting":  # staff asked something: the next message is the answer, unless it is a menu word
+        return None if intent in MENU_INTENTS else await handoff.relay(turn, live)
+    if handoff.with_staff(turn):  # a staff member is talking with the citizen: everything goes to them
+        return None if intent == "privacy" else await handoff.relay(turn, live)
+    if intent in BREAKOUT_INTENTS or intent in ("case_status", "complaint"):
+        return None
+    if intent == "procedure":  # queued: what the knowledge base answers confidently, the bot answers too
+        answer = await consult.answer_question(turn)
+        if answer is not None and not answer[0].choices:
+            await handoff.relay(turn, live, quiet=True)
+            return [*answer, turn.reply("handoff_also_passed")]
+    return await handoff.relay(turn, live)
+
+
 async def route(turn: Turn) -> list[Reply]:
     """Hand the turn to the flow that owns it and return that flow's replies."""
     inbound = turn.inbound
@@ -96,8 +118,10 @@ async def route(turn: Turn) -> list[Reply]:
         return await privacy.confirm(turn)
     if await survey.wants_text(turn):
         return await survey.on_text(turn)
-    if live is not None and intent.name not in BREAKOUT_INTENTS:
-        return await handoff.relay(turn, live)
+    if live is not None:
+        answered = await _with_staff(turn, live, intent.name)
+        if answered is not None:
+            return answered
     turn.state.pop("flow", None)
     if not any(ch.isalnum() for ch in clean):
         return [turn.reply("junk")]
@@ -115,6 +139,8 @@ async def route(turn: Turn) -> list[Reply]:
         return await status.show(turn, intent)
     if intent.name == "complaint":
         return await complaint.start(turn)
-    if intent.name == "unknown":  # chit-chat: no procedure to look for
-        return await consult.unknown(turn)
+    if is_chitchat(turn.text):
+        return await greeting.chitchat(turn)
+    if intent.name == "unknown":  # out of scope: no procedure to look for, and nothing for staff either
+        return await consult.unknown(turn, counts=False)
     return await _on_question(turn)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core.messages import Reply
 from bot.core.turn import Turn
-from bot.office.cases import citizen_cases, find_for_citizen
+from bot.office.cases import citizen_cases, find_for_citizen, is_anonymised
 from bot.storage.models import Case
 from knowledge.intents import Intent
 
@@ -30,6 +30,8 @@ async def show(turn: Turn, intent: Intent | None = None) -> list[Reply]:
     if intent is not None and intent.case_number:
         case = await find_for_citizen(turn.session, turn.citizen, intent.case_number)
         if case is None:
+            if await is_anonymised(turn.session, intent.case_number):
+                return [turn.reply("status_anonymised", number=intent.case_number)]
             return [turn.reply("status_not_found", number=intent.case_number)]
         extra = turn.t("status_resolution", resolution=case.resolution) if case.resolution else ""
         return [

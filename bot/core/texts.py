@@ -133,8 +133,34 @@ TEXTS: dict[str, tuple[str, str]] = {
     "delete_cancelled": ("已取消，未删除任何信息。", "Cancelled; nothing was deleted."),
     "staff_reply": ("【{who}】{text}", "[{who}] {text}"),
     "case_transferred": (
-        "您的事项 {number} 已转交{to}办理，原因：{reason}。",
-        "Your case {number} has been transferred to {to}. Reason: {reason}.",
+        "您的事项 {number} 已转交{to}办理，我们会尽快答复您。",
+        "Your case {number} has been passed to {to}, who will answer you as soon as possible.",
+    ),
+    "left_staff": (
+        "好的，已回到智能咨询。您的事项 {number} 仍由工作人员跟进，有进展会通知您。如需再联系工作人员，请回复“人工服务”。",
+        'All right, you are back with the automatic assistant. Staff still follow up on case {number} and will tell you of any progress. To reach them again, reply "talk to staff".',
+    ),
+    "handoff_waiting_hint": (
+        "已收到，已转达给工作人员，请稍候。等待期间您仍可直接提问；回复“返回”回到智能咨询。",
+        'Received and passed to staff; please wait a moment. You can still ask questions meanwhile; reply "back" to return to the automatic assistant.',
+    ),
+    "handoff_also_passed": ("（您的问题也已转达给工作人员。）", "(Your question was passed on to staff as well.)"),
+    "waiting_answer_passed": (
+        "您的补充已转达给工作人员，事项 {number} 恢复办理。",
+        "Your answer was passed on to staff; case {number} is being handled again.",
+    ),
+    "staff_now_serving": ("（以下由{who}为您服务）", "(You are now talking to {who})"),
+    "chitchat": (
+        "我是{office}的智能咨询助手，可以解答办事问题、受理投诉、查询进度，也可以为您转人工。",
+        "I am the {office} assistant: I can answer questions about procedures, take complaints, check your case, or put you through to staff.",
+    ),
+    "delete_still_pending": (
+        "删除个人信息需要您确认：回复“确认删除”删除，回复“取消”保留。",
+        'Deleting your data needs your confirmation: reply "delete" to delete, or "cancel" to keep it.',
+    ),
+    "status_anonymised": (
+        "事项 {number} 仍保留用于统计，但其中的个人信息已按申请删除，无法再查询详情。如需帮助，请回复“人工服务”。",
+        'Case {number} is kept for statistics, but its personal data was deleted on request, so its details can no longer be shown. Reply "talk to staff" if you need help.',
     ),
     "case_waiting": ("您的事项 {number} 需要您补充信息：{text}", "Your case {number} needs more information from you: {text}"),
     "case_resolved": ("您的事项 {number} 已办结。处理结果：{summary}", "Your case {number} has been resolved. Outcome: {summary}"),
@@ -279,7 +305,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "card_number": ("编号：{value}", "Case: {value}"),
     "card_type": ("类型：{value}", "Type: {value}"),
     "card_assignee": ("承办人：{value}", "Assignee: {value}"),
-    "card_department": ("部门：{value}", "Department: {value}"),
+    "card_department": ("涉及窗口/科室：{value}", "Window/department: {value}"),
     "card_due": ("答复期限：{value}", "Due: {value}"),
     "card_summary": ("摘要：{value}", "Summary: {value}"),
     "card_place": ("地点/窗口：{value}", "Place/window: {value}"),

@@ -45,7 +45,7 @@ def _card(case: Case, assignee: Staff | None, tz, *, with_summary: bool = True) 
         staff_text("card_number", value=case.number),
         staff_text("card_type", value=staff_text(f"type_{case.type}")),
         staff_text("card_assignee", value=assignee.name if assignee else staff_text("unassigned")),
-        staff_text("card_department", value=case.department or staff_text("no_department")),
+        staff_text("card_department", value=case.department or (mask_text(case.place)[:60] if case.place else staff_text("no_department"))),
         staff_text("card_due", value=due),
     ]
     if case.summary and with_summary:

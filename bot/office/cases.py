@@ -94,6 +94,11 @@ async def find_for_citizen(session: AsyncSession, citizen: Citizen, number: str)
     return case if case is not None and case.citizen_id == citizen.id else None
 
 
+async def is_anonymised(session: AsyncSession, number: str) -> bool:
+    """True for a case kept for statistics after its citizen asked for their data to be deleted (it tells nothing else)."""
+    return bool(await session.scalar(select(Case.anonymised).where(Case.number == number)))
+
+
 async def find(session: AsyncSession, number: str) -> Case | None:
     """A case by its number (staff side)."""
     return await session.scalar(select(Case).where(Case.number == number.strip().upper()))

@@ -57,14 +57,34 @@ async def _case(session: AsyncSession, number: str) -> Case:
     return case
 
 
-async def notify_citizen(session: AsyncSession, case: Case, text_for: dict[str, str], *, kind: NoticeKind, now: datetime, key: str) -> bool:
-    """Queue a message to the case's citizen on their own channel; False when the citizen is gone."""
+async def notify_citizen(
+    session: AsyncSession,
+    case: Case,
+    text_for: dict[str, str],
+    *,
+    kind: NoticeKind,
+    now: datetime,
+    key: str,
+    speaker: str | None = None,
+) -> bool:
+    """Queue a message to the case's citizen on their own channel; False when the citizen is gone.
+
+    With `speaker` (a staff member writing to the citizen) the conversation is theirs from now on: what the citizen
+    writes goes to this case until it is resolved or they leave, and a change of speaker is announced.
+    """
     if case.citizen_id is None:
         return False
-    citizen = await session.get(Citizen, case.citizen_id)
+    # locked: the citizen's own turn saves their conversation state too, and must not overwrite this change
+    citizen = await session.get(Citizen, case.citizen_id, with_for_update=True)
     if citizen is None:
         return False
     text = text_for.get(citizen.lang, text_for["zh"])
+    if speaker is not None:
+        state = dict(citizen.state or {})
+        if state.get("speaker") != speaker:
+            text = t("staff_now_serving", citizen.lang, who=speaker) + "\n" + text
+        state.update(live_case=case.number, with_staff=True, speaker=speaker)
+        citizen.state = state
     session.add(ConversationMessage(citizen_id=citizen.id, case_id=case.id, direction="staff", text=text[:4000], created_at=now))
     return await enqueue(
         session,
@@ -155,6 +175,7 @@ async def reply(session: AsyncSession, services: Services, number: str, staff: S
         kind=NoticeKind.STAFF_REPLY,
         now=now,
         key=f"{now.timestamp()}",
+        speaker=staff_label(staff),
     )
     await _act(session, services, case, staff, "replied", now, text)
     return case
@@ -217,11 +238,8 @@ async def wait_for_citizen(session: AsyncSession, services: Services, number: st
         kind=NoticeKind.CASE_UPDATE,
         now=now,
         key=f"wait:{now.timestamp()}",
+        speaker=staff_label(staff),
     )
-    citizen = await session.get(Citizen, case.citizen_id) if case.citizen_id else None
-    if citizen is not None:
-        # the citizen's next message answers the question, so it goes to this case (and restarts its clock)
-        citizen.state = {**(citizen.state or {}), "live_case": case.number}
     return case
 
 

@@ -40,7 +40,7 @@ async def test_citizen_messages_during_handoff_reach_the_case_and_staff_reply_re
         await casework.reply(session, app.services, "ZX-20261201-0001", staff, "可以代办，请携带委托书。", app.clock.now())
     await app.tick_outbox()
     console = app.channels["console"]
-    assert console.to("alice") == ["【窗口工作人员】可以代办，请携带委托书。"]
+    assert console.to("alice") == ["（以下由窗口工作人员为您服务）\n【窗口工作人员】可以代办，请携带委托书。"]
     async with app.sessions() as session:
         case = await session.scalar(select(Case))
         texts = list(await session.scalars(select(ConversationMessage.text).where(ConversationMessage.case_id == case.id)))

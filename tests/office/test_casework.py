@@ -55,7 +55,9 @@ async def test_owner_of_record_stays_after_transfer_and_citizen_is_told(app):
     async with app.sessions() as session:
         case = await session.scalar(select(Case))
     assert (case.owner_id, case.assignee_id, case.department) == (li.id, zhao.id, "医政科")
-    assert any("已转交医政科" in text and "涉及医疗机构执业问题" in text for text in app.channels["console"].to("alice"))
+    told = app.channels["console"].to("alice")
+    assert any("已转交医政科" in text for text in told)
+    assert not any("涉及医疗机构执业问题" in text for text in told), "a transfer's reason is internal"
 
 
 async def test_non_staff_and_closed_cases_are_refused_with_a_reason(app):

@@ -78,7 +78,9 @@ async def test_complaint_with_photo_goes_through_its_topic_and_back(world, api):
     before = len(api.texts_to(ALICE))
     await world.say(api.message(CLERK, "您好，我们已安排保洁，请问是几楼？", chat_id=STAFF_CHAT, thread_id=topic.thread_id))
     relayed = (await api.wait_texts(ALICE, before + 1))[-1]
-    assert relayed == "【投诉专员】您好，我们已安排保洁，请问是几楼？"
+    assert relayed == "（以下由投诉专员为您服务）\n【投诉专员】您好，我们已安排保洁，请问是几楼？", (
+        "the first staff message says who speaks"
+    )
     assert any("已转达市民" in text for text in api.texts_to(STAFF_CHAT, topic.thread_id))
 
     await world.say(api.message(CLERK, "/wait 请告知具体楼层", chat_id=STAFF_CHAT, thread_id=topic.thread_id))
@@ -182,7 +184,7 @@ async def test_a_console_citizen_gets_a_topic_and_the_staff_reply_through_their_
     topic = await _topic(world)
     assert api.calls_of("createForumTopic")[0].params["name"].startswith("ZX-")
     await world.say(api.message(CLERK2, "您好，请问要咨询什么？", chat_id=STAFF_CHAT, thread_id=topic.thread_id))
-    assert console.to("carol") == ["【李强】您好，请问要咨询什么？"]
+    assert console.to("carol") == ["（以下由李强为您服务）\n【李强】您好，请问要咨询什么？"]
     await world.app.engine.handle(Inbound(channel="console", user_id="carol", text="我想问健康证体检的事"))
     await world.app.tick_outbox()
     assert "【市民】我想问健康证体检的事" in api.texts_to(STAFF_CHAT, topic.thread_id)
@@ -197,7 +199,7 @@ async def test_join_notices_in_the_staff_group_are_ignored_and_a_redelivered_sta
     await world.say(relay)
     await world.say(relay | {"update_id": 99999})
     await world.app.tick_outbox()
-    assert api.texts_to(ALICE).count("【投诉专员】马上为您处理") == 1
+    assert sum("【投诉专员】马上为您处理" in text for text in api.texts_to(ALICE)) == 1
 
 
 async def test_a_photo_sent_during_a_handoff_appears_in_its_topic(world, api):
@@ -272,3 +274,15 @@ async def test_deliveries_racing_to_create_one_case_topic_make_exactly_one(world
             await other.close()
     assert len(api.calls_of("createForumTopic")) == 1
     assert len(await world.all(select(StaffTopic))) == 1
+
+
+async def test_a_citizen_s_reply_to_staff_on_a_complaint_shows_in_the_topic(world, api):
+    await file_complaint_with_photo(world, api)
+    topic = await _topic(world)
+    await world.say(api.message(CLERK, "/take", chat_id=STAFF_CHAT, thread_id=topic.thread_id))
+    await world.say(api.message(CLERK, "您好，我们已安排专人处理，您下午方便吗？", chat_id=STAFF_CHAT, thread_id=topic.thread_id))
+    before = len(api.texts_to(ALICE))
+    await world.say(api.message(ALICE, "好的，谢谢，我下午还在窗口附近"))
+    mirrored = await api.wait_for(lambda: [t for t in api.texts_to(STAFF_CHAT, topic.thread_id) if t.startswith("【市民】")])
+    assert mirrored == ["【市民】好的，谢谢，我下午还在窗口附近"], "staff see the citizen's answer"
+    assert not any("无法准确回答" in t or "一次性告知" in t for t in api.texts_to(ALICE)[before:])
