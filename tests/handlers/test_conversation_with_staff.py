@@ -92,7 +92,8 @@ async def test_3_a_waiting_question_takes_the_next_answer_but_menu_words_keep_th
 
 
 async def test_4_a_transfer_s_reason_stays_internal(app, citizen):
-    li, zhang = await add_staff(app, "李明"), await add_staff(app, "张敏", department="医政科")
+    li = await add_staff(app, "李明")
+    await add_staff(app, "张敏", department="医政科")
     await citizen.say("我要投诉")
     number = await file_complaint(citizen)
     await _staff(app, casework.take, number, li)
