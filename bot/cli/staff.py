@@ -121,11 +121,15 @@ async def _cases_show(app, args) -> int:
         print(json.dumps(record, ensure_ascii=False, indent=2))
     else:
         for key, value in record.items():
-            if key != "history":
+            if key not in ("history", "messages"):
                 print(f"{key}: {value if value is not None else '-'}")
         print("history:")
         for event in record["history"]:
             print(f"  {event['at']}  {event['actor']}  {event['action']}  {event['detail']}")
+        print("messages:")
+        for line in record["messages"]:
+            marker = "（内部备注）" if line["from"] == "note" else ""
+            print(f"  {line['at']}  [{line['from']}] {line['author']}{marker}: {line['text']}")
     return 0
 
 

@@ -57,15 +57,19 @@ async def _case(session: AsyncSession, number: str) -> Case:
     return case
 
 
-async def notify_citizen(session: AsyncSession, case: Case, text_for: dict[str, str], *, kind: NoticeKind, now: datetime, key: str) -> bool:
-    """Queue a message to the case's citizen on their own channel; False when the citizen is gone."""
+async def notify_citizen(
+    session: AsyncSession, case: Case, text_for: dict[str, str], *, kind: NoticeKind, now: datetime, key: str, author: str | None = None
+) -> bool:
+    """Queue a message to the case's citizen on their own channel (kept in the case's history under `author`); False when the citizen is gone."""
     if case.citizen_id is None:
         return False
     citizen = await session.get(Citizen, case.citizen_id)
     if citizen is None:
         return False
     text = text_for.get(citizen.lang, text_for["zh"])
-    session.add(ConversationMessage(citizen_id=citizen.id, case_id=case.id, direction="staff", text=text[:4000], created_at=now))
+    session.add(
+        ConversationMessage(citizen_id=citizen.id, case_id=case.id, direction="staff", author=author, text=text[:4000], created_at=now)
+    )
     return await enqueue(
         session,
         Notice(
@@ -154,6 +158,7 @@ async def reply(session: AsyncSession, services: Services, number: str, staff: S
         _both("staff_reply", who=staff_label(staff), text=text.strip()),
         kind=NoticeKind.STAFF_REPLY,
         now=now,
+        author=staff.name,
         key=f"{now.timestamp()}",
     )
     await _act(session, services, case, staff, "replied", now, text)
@@ -194,6 +199,7 @@ async def transfer(session: AsyncSession, services: Services, number: str, staff
         _both("case_transferred", number=case.number, to=to, reason=reason),
         kind=NoticeKind.CASE_UPDATE,
         now=now,
+        author=staff.name,
         key=f"transfer:{now.timestamp()}",
     )
     return case
@@ -216,6 +222,7 @@ async def wait_for_citizen(session: AsyncSession, services: Services, number: st
         _both("case_waiting", number=case.number, text=text or "-"),
         kind=NoticeKind.CASE_UPDATE,
         now=now,
+        author=staff.name,
         key=f"wait:{now.timestamp()}",
     )
     citizen = await session.get(Citizen, case.citizen_id) if case.citizen_id else None
@@ -257,6 +264,7 @@ async def resolve(session: AsyncSession, services: Services, number: str, staff:
         _both("case_resolved", number=case.number, summary=summary.strip()),
         kind=NoticeKind.CASE_UPDATE,
         now=now,
+        author=staff.name,
         key=f"resolved:{now.timestamp()}",
     )
     await services.events.publish("case_resolved", session=session, services=services, case=case, now=now)
@@ -284,6 +292,7 @@ async def reopen(session: AsyncSession, services: Services, number: str, staff: 
         _both("case_reopened", number=case.number, due=due),
         kind=NoticeKind.CASE_UPDATE,
         now=now,
+        author=staff.name,
         key=f"reopen:{now.timestamp()}",
     )
     return case
