@@ -54,14 +54,16 @@ def cmd_ask(args) -> int:
 
 def cmd_kb_check(args) -> int:
     """Validate the knowledge base; exit 1 with `file: field: problem` lines on any error."""
+    from knowledge.canned import load_canned
     from knowledge.loader import load_knowledge
 
     settings = _settings(knowledge_dir=args.knowledge)
     result = load_knowledge(settings.knowledge_dir)
-    for error in result.errors:
+    errors = result.errors + load_canned(settings.knowledge_dir)[1]
+    for error in errors:
         print(error)
-    if result.errors:
-        print(f"{len(result.errors)} problem(s) found", file=sys.stderr)
+    if errors:
+        print(f"{len(errors)} problem(s) found", file=sys.stderr)
         return 1
     print(f"ok: {len(result.procedures)} procedures in {settings.knowledge_dir}")
     return 0
