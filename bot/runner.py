@@ -60,6 +60,12 @@ async def run(settings: Settings) -> int:
     )
     # the web endpoints always run: the staff desk works in console mode too
     server_task = asyncio.create_task(server.serve())
+    for _ in range(600):  # print the URL once it answers (binding takes milliseconds; give up waiting after 30 s)
+        if server.started or server_task.done():
+            break
+        await asyncio.sleep(0.05)
+    if server_task.done():
+        await server_task  # it could not start (e.g. the port is taken): say why
     print(f"web desk: {desk_url(settings)}", flush=True)
     try:
         if not channels:

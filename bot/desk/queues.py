@@ -156,7 +156,7 @@ async def rows(session: AsyncSession, staff: Staff, cases: list[Case]) -> list[R
                 created_at=case.created_at,
                 due_at=case.due_at,
                 paused=case.paused_at is not None,
-                last_message_at=last.get(case.id),
+                last_message_at=last.get(case.id) or case.created_at,
                 unread=incoming is not None and (read is None or incoming > read),
                 flagged=case.id in flagged,
                 assignee=assignees.get(case.assignee_id) if case.assignee_id else None,

@@ -33,8 +33,12 @@ SYSTEM_ACTIONS = {
 _RANK = {"system-opened": 0, "citizen": 1, "bot": 2, "staff": 3, "note": 4, "system": 5}
 
 
+_ACTORS = {"citizen": "市民", "system": "系统", "cli": "命令行"}
+_TYPES = {"consultation": "咨询", "complaint": "投诉", "rectification": "整改"}
+
+
 def _actor(actor: str) -> str:
-    return actor.removeprefix("staff:")
+    return _ACTORS.get(actor, actor.removeprefix("staff:"))
 
 
 def _end(case: Case, now: datetime | None) -> datetime | None:
@@ -74,7 +78,11 @@ async def case_conversation(session: AsyncSession, case: Case, tz: tzinfo, *, no
             )
             continue
         label = SYSTEM_ACTIONS.get(event.action, event.action)
-        text = f"{label}：{event.detail}" if event.detail else label
+        detail = event.detail
+        if event.action == "opened":
+            kind, _, rest = detail.partition(": ")
+            detail = f"{_TYPES.get(kind, kind)}：{rest}" if rest else _TYPES.get(kind, kind)
+        text = f"{label}：{detail}" if detail else label
         rank = _RANK["system-opened"] if event.action == "opened" else _RANK["system"]
         entries.append((event.created_at, rank, event.id, {"from": "system", "author": _actor(event.actor), "text": text}))
     entries.sort(key=lambda item: (item[0], item[1], item[2]))
