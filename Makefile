@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: run test lint setup setup-dev bench clean
+.PHONY: run test lint setup setup-dev bench clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ lint: setup-dev
 
 test: lint
 	$(BIN)/python -m pytest
+
+# PNGs of the desk's login, inbox and case page at desktop and phone width (needs Debian's chromium and fonts-noto-cjk)
+screenshots: setup-dev
+	CONSULT_DESK_SCREENSHOTS=screenshots $(BIN)/python -m pytest tests/desk/test_desk_browser.py -k screenshots -q
+	@ls screenshots/*.png
 
 bench: setup-dev
 	$(BIN)/python bench/kb_search.py

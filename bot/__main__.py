@@ -56,13 +56,15 @@ def cmd_ask(args) -> int:
 
 def cmd_kb_check(args) -> int:
     """Validate the knowledge base; exit 1 with `file: field: problem` lines on any error."""
+    from knowledge.canned import load_canned
     from knowledge.loader import load_knowledge
 
     settings = _settings(knowledge_dir=args.knowledge)
     result = load_knowledge(settings.knowledge_dir)
-    if result.errors:
-        print("\n".join(result.errors + result.warnings))
-        print(f"{len(result.errors)} problem(s) found", file=sys.stderr)
+    errors = result.errors + load_canned(settings.knowledge_dir)[1]
+    if errors:
+        print("\n".join(errors + result.warnings))
+        print(f"{len(errors)} problem(s) found", file=sys.stderr)
         return 1
     warned = f" ({len(result.warnings)} warning(s) below)" if result.warnings else ""
     print("\n".join([f"ok: {len(result.procedures)} procedures in {settings.knowledge_dir}{warned}", *result.warnings]))

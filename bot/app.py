@@ -18,7 +18,7 @@ from bot.core.workdays import WorkCalendar
 from bot.delivery.channel import ChannelAdapter
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.policy import Policies
-from bot.office import alerts, privacy, sla, surveys
+from bot.office import accounts, alerts, privacy, sla, surveys
 from bot.storage.database import create_engine, create_sessionmaker, is_sqlite
 from handlers.router import route
 from knowledge import text
@@ -65,6 +65,7 @@ class App:
             lease=timedelta(seconds=settings.outbox_lease_seconds),
         )
         surveys.install(self.services, self.dispatcher, self.policies)
+        accounts.install(self.services.events)
 
     def add_channel(self, adapter: ChannelAdapter) -> None:
         """Register a channel adapter the dispatcher can deliver through."""

@@ -105,6 +105,14 @@ class Settings(BaseSettings):
     complaint_max_chars: int = Field(2000, ge=100)
     outbox_lease_seconds: int = Field(300, ge=10)
 
+    # the web desk
+    desk_secure_cookie: bool = False  # the office serves the desk over HTTPS (directly or behind a proxy)
+    desk_idle_minutes: int = Field(30, ge=1)
+    desk_session_hours: int = Field(12, ge=1)
+    desk_lock_attempts: int = Field(5, ge=1)
+    desk_lock_minutes: int = Field(15, ge=1)
+    desk_max_body_bytes: int = Field(64 * 1024, ge=1024)
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:

@@ -1,4 +1,4 @@
-"""`python -m bot run`: migrate, wire the app, start channels, web server and scheduler; console chat when nothing else is configured."""
+"""`python -m bot run`: migrate, wire the app, start channels, the web server (with the desk) and scheduler; console chat when no channel is configured."""
 
 from __future__ import annotations
 
@@ -27,6 +27,13 @@ def configured_channels(settings: Settings) -> list[str]:
     return channels
 
 
+def desk_url(settings: Settings) -> str:
+    """Where staff open the web desk."""
+    host = settings.http_host
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{settings.http_port}/desk/"
+
+
 async def run(settings: Settings) -> int:
     """Run until interrupted (or, in console mode, until the input ends)."""
     await upgrade_async(settings.database_url)
@@ -43,10 +50,23 @@ async def run(settings: Settings) -> int:
     scheduler = create_scheduler(app)
     scheduler.start()
     server = uvicorn.Server(
-        uvicorn.Config(create_web_app(app, routes), host=settings.http_host, port=settings.http_port, log_level="warning")
+        uvicorn.Config(
+            create_web_app(app, routes),
+            host=settings.http_host,
+            port=settings.http_port,
+            log_level="warning",
+            timeout_graceful_shutdown=2,  # open desk pages hold live-update streams; don't wait on them at exit
+        )
     )
-    # the console chat needs no web endpoints; channels do (WeChat callback, Telegram webhook, health, metrics)
-    server_task = asyncio.create_task(server.serve()) if channels else None
+    # the web endpoints always run: the staff desk works in console mode too
+    server_task = asyncio.create_task(server.serve())
+    for _ in range(600):  # print the URL once it answers (binding takes milliseconds; give up waiting after 30 s)
+        if server.started or server_task.done():
+            break
+        await asyncio.sleep(0.05)
+    if server_task.done():
+        await server_task  # it could not start (e.g. the port is taken): say why
+    print(f"web desk: {desk_url(settings)}", flush=True)
     try:
         if not channels:
             from bot.channels.console import chat
@@ -56,14 +76,12 @@ async def run(settings: Settings) -> int:
             await chat(app, "console-user", None)
         else:
             log.info("serving %s on http://%s:%s", ", ".join(channels), settings.http_host, settings.http_port)
-            assert server_task is not None
             await server_task
     finally:
         for starter in starters:
             await starter.stop()
         scheduler.shutdown(wait=False)
         server.should_exit = True
-        if server_task is not None:
-            await asyncio.gather(server_task, return_exceptions=True)
+        await asyncio.gather(server_task, return_exceptions=True)
         await app.close()
     return 0

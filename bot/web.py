@@ -1,4 +1,4 @@
-"""The one ASGI app: /healthz, /metrics, and the routes channels add (WeChat callback, Telegram webhook)."""
+"""The one ASGI app: /healthz, /metrics, the web desk at /desk/, and the routes channels add (WeChat callback, Telegram webhook)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from bot.core.metrics import REGISTRY
+from bot.desk.routes import create_desk
 
 
 def create_web_app(app, extra_routes: list[Route] | None = None) -> Starlette:
@@ -27,5 +28,8 @@ def create_web_app(app, extra_routes: list[Route] | None = None) -> Starlette:
     async def metrics(request: Request) -> Response:
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
-    routes = [Route("/healthz", healthz), Route("/metrics", metrics)] + list(extra_routes or [])
-    return Starlette(routes=routes)
+    desk, desk_app = create_desk(app)
+    routes = [Route("/healthz", healthz), Route("/metrics", metrics), Mount("/desk", app=desk_app)] + list(extra_routes or [])
+    web = Starlette(routes=routes)
+    web.state.desk = desk
+    return web

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.masking import mask_phone, mask_text
 from bot.office.audit import trail
+from bot.office.case_conversation import case_conversation
 from bot.storage.models import Attachment, Case, Staff
 
 
@@ -48,6 +49,7 @@ async def case_record(session: AsyncSession, case: Case, tz, *, history: bool = 
         record["history"] = [
             {"at": _iso(e.created_at, tz), "actor": e.actor, "action": e.action, "detail": e.detail} for e in await trail(session, case.id)
         ]
+        record["messages"] = await case_conversation(session, case, tz)
     return record
 
 

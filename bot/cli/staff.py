@@ -1,7 +1,8 @@
-"""Operator and staff commands: `staff add|list`, `cases list|show` and the staff actions on a case."""
+"""Operator and staff commands: `staff add|list|password|disable|enable`, `cases list|show` and the staff actions on a case."""
 
 from __future__ import annotations
 
+import getpass
 import json
 import sys
 
@@ -9,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.cli.output import case_record, case_table
-from bot.office import casework, staff_verbs
+from bot.core.texts import both, staff_text
+from bot.office import accounts, casework, staff_verbs
 from bot.storage.models import Case, Staff
 
 ROLES = ("staff", "supervisor", "leader")
@@ -17,6 +19,10 @@ STATUSES = ("new", "assigned", "in_progress", "waiting", "resolved", "closed")
 
 
 async def _staff_add(app, args) -> int:
+    args.name = args.name.strip()
+    if not args.name:
+        print("staff add: --name: must not be empty", file=sys.stderr)
+        return 2
     async with app.sessions() as session:
         try:
             async with session.begin():
@@ -50,6 +56,51 @@ async def _staff_list(app, args) -> int:
     return 0
 
 
+def read_new_password(stdin=None) -> str | None:
+    """The new password: asked twice (hidden) on a terminal, one line when piped; None when the two differ."""
+    stdin = stdin or sys.stdin
+    if stdin.isatty():
+        first = getpass.getpass(both("prompt_new_password") + ": ")
+        second = getpass.getpass(both("prompt_password_again") + ": ")
+        return first if first == second else None
+    return stdin.readline().rstrip("\r\n")
+
+
+async def _staff_password(app, args) -> int:
+    password = read_new_password()
+    if password is None:
+        print("staff password: the two entries differ; nothing changed", file=sys.stderr)
+        return 1
+    try:
+        accounts.check_password_rules(password)
+    except accounts.AccountError as exc:
+        print(f"staff password: {exc}", file=sys.stderr)
+        return 1
+    async with app.sessions() as session, session.begin():
+        staff = await accounts.find_staff(session, args.name)
+        if staff is None:
+            print(f"staff password: no staff member named {args.name!r}", file=sys.stderr)
+            return 1
+        await accounts.set_password(session, staff, password, app.clock.now(), actor="cli")
+    print(f"password set for {staff.name}")
+    return 0
+
+
+async def _staff_switch(app, args) -> int:
+    async with app.sessions() as session, session.begin():
+        staff = await accounts.find_staff(session, args.name)
+        if staff is None:
+            print(f"staff {args.staff_command}: no staff member named {args.name!r}", file=sys.stderr)
+            return 1
+        if args.staff_command == "enable":
+            await accounts.enable(session, staff, app.clock.now(), actor="cli")
+            print(f"{staff.name} enabled")
+            return 0
+        flagged = await accounts.disable(session, staff, app.clock.now(), actor="cli")
+    print(f"{staff.name} disabled; sessions ended" + (f"; open cases flagged for reassignment: {', '.join(flagged)}" if flagged else ""))
+    return 0
+
+
 async def _cases_list(app, args) -> int:
     async with app.sessions() as session:
         query = select(Case).order_by(Case.created_at.desc(), Case.id.desc()).limit(args.limit)
@@ -71,11 +122,15 @@ async def _cases_show(app, args) -> int:
         print(json.dumps(record, ensure_ascii=False, indent=2))
     else:
         for key, value in record.items():
-            if key != "history":
+            if key not in ("history", "messages"):
                 print(f"{key}: {value if value is not None else '-'}")
         print("history:")
         for event in record["history"]:
             print(f"  {event['at']}  {event['actor']}  {event['action']}  {event['detail']}")
+        print("messages:")
+        for line in record["messages"]:
+            marker = staff_text("internal_note_marker") if line["from"] == "note" else ""
+            print(f"  {line['at']}  [{line['from']}] {line['author']}{marker}: {line['text']}")
     return 0
 
 
@@ -114,6 +169,16 @@ def register(sub, command) -> None:
     add.add_argument("--title", help="how replies are signed to citizens, e.g. 窗口工作人员")
     add.set_defaults(func=command(_staff_add))
     staff.add_parser("list", help="list staff").set_defaults(func=command(_staff_list))
+    password = staff.add_parser("password", help="set a desk login password (asked twice on a terminal; one line from stdin when piped)")
+    password.add_argument("name", help="the staff member's name")
+    password.set_defaults(func=command(_staff_password))
+    for verb, help_text in (
+        ("disable", "stop a member logging in; their sessions end, their open cases are flagged"),
+        ("enable", "let a disabled member log in again"),
+    ):
+        switch = staff.add_parser(verb, help=help_text)
+        switch.add_argument("name", help="the staff member's name")
+        switch.set_defaults(func=command(_staff_switch))
 
     cases = sub.add_parser("cases", help="tracked cases").add_subparsers(dest="cases_command", required=True)
     listing = cases.add_parser("list", help="list cases (personal data masked)")

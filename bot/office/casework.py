@@ -66,8 +66,9 @@ async def notify_citizen(
     now: datetime,
     key: str,
     speaker: str | None = None,
+    author: str | None = None,
 ) -> bool:
-    """Queue a message to the case's citizen on their own channel; False when the citizen is gone.
+    """Queue a message to the case's citizen on their own channel (kept in the case's history under `author`); False when the citizen is gone.
 
     With `speaker` (a staff member writing to the citizen) the conversation is theirs from now on: what the citizen
     writes goes to this case until it is resolved or they leave, and a change of speaker is announced.
@@ -85,7 +86,9 @@ async def notify_citizen(
             text = t("staff_now_serving", citizen.lang, who=speaker) + "\n" + text
         state.update(live_case=case.number, with_staff=True, speaker=speaker)
         citizen.state = state
-    session.add(ConversationMessage(citizen_id=citizen.id, case_id=case.id, direction="staff", text=text[:4000], created_at=now))
+    session.add(
+        ConversationMessage(citizen_id=citizen.id, case_id=case.id, direction="staff", author=author, text=text[:4000], created_at=now)
+    )
     return await enqueue(
         session,
         Notice(
@@ -174,6 +177,7 @@ async def reply(session: AsyncSession, services: Services, number: str, staff: S
         _both("staff_reply", who=staff_label(staff), text=text.strip()),
         kind=NoticeKind.STAFF_REPLY,
         now=now,
+        author=staff.name,
         key=f"{now.timestamp()}",
         speaker=staff_label(staff),
     )
@@ -215,6 +219,7 @@ async def transfer(session: AsyncSession, services: Services, number: str, staff
         _both("case_transferred", number=case.number, to=to, reason=reason),
         kind=NoticeKind.CASE_UPDATE,
         now=now,
+        author=staff.name,
         key=f"transfer:{now.timestamp()}",
     )
     return case
@@ -237,6 +242,7 @@ async def wait_for_citizen(session: AsyncSession, services: Services, number: st
         _both("case_waiting", number=case.number, text=text or "-"),
         kind=NoticeKind.CASE_UPDATE,
         now=now,
+        author=staff.name,
         key=f"wait:{now.timestamp()}",
         speaker=staff_label(staff),
     )
@@ -275,6 +281,7 @@ async def resolve(session: AsyncSession, services: Services, number: str, staff:
         _both("case_resolved", number=case.number, summary=summary.strip()),
         kind=NoticeKind.CASE_UPDATE,
         now=now,
+        author=staff.name,
         key=f"resolved:{now.timestamp()}",
     )
     await services.events.publish("case_resolved", session=session, services=services, case=case, now=now)
@@ -302,6 +309,7 @@ async def reopen(session: AsyncSession, services: Services, number: str, staff: 
         _both("case_reopened", number=case.number, due=due),
         kind=NoticeKind.CASE_UPDATE,
         now=now,
+        author=staff.name,
         key=f"reopen:{now.timestamp()}",
     )
     return case

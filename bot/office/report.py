@@ -126,7 +126,8 @@ async def build(session: AsyncSession, services: Services, start: date, end: dat
         opened = begin <= case.created_at < finish
         resolved_at = case.resolved_at
         resolved = resolved_at is not None and begin <= resolved_at < finish
-        overdue_open = case.resolved_at is None and begin <= case.due_at < finish and case.due_at < now
+        # a duplicate merged into another case is closed without a resolution: neither resolved nor overdue
+        overdue_open = case.resolved_at is None and case.closed_at is None and begin <= case.due_at < finish and case.due_at < now
         for tally in tallies:
             if opened:
                 tally.opened += 1
