@@ -14,7 +14,7 @@ from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import ElementTree as SafeElementTree
 from defusedxml.common import DefusedXmlException
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -32,8 +32,9 @@ from bot.core.messages import Attachment, Inbound, Reply, TurnResult
 from bot.core.metrics import TURN_SECONDS, TURNS
 from bot.delivery.notices import Notice, NoticeKind
 from bot.delivery.outbox import enqueue
+from bot.storage.group_commit import GroupCommit, Waiting
 from bot.storage.models import Citizen, OutboxMessage
-from bot.storage.upsert import insert_ignore
+from bot.storage.upsert import insert_for
 from bot.storage.wechat_models import WeChatNonce
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ _FLAT_FIELDS = frozenset(
     {"ToUserName", "FromUserName", "CreateTime", "MsgType", "MsgId", "Event", "EventKey", "Content", "MediaId", "Recognition"}
 )
 _MAX_MSG_ID = 2**63 - 1
+NONCE_BATCH = 200  # nonces recorded in one transaction at most, when many requests arrive together
 # XML 1.0 has no way to carry these, not even in CDATA
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -233,6 +235,8 @@ class WeChatCallback:
         self.mode = settings.wechat_mode
         if self.mode != "plain" and not self.cryptos:
             raise ValueError(f"CONSULT_WECHAT_ENCRYPTION: {self.mode} mode needs CONSULT_WECHAT_AES_KEY")
+        # every request writes its nonce: those arriving together share one transaction (SQLite has one writer)
+        self._nonces = GroupCommit(self._remember_batch, NONCE_BATCH)
         self._background: set[asyncio.Task] = set()
         self._dispatch_wanted = False
         self._dispatcher: asyncio.Task | None = None
@@ -280,20 +284,37 @@ class WeChatCallback:
 
         The same message again is WeChat retrying: it goes on, and the duplicate check answers it as a retry.
         """
-        digest = hashlib.sha256(message).hexdigest()
         moment = int(timestamp)
         row = {
             "timestamp": moment,
             "nonce": nonce,
-            "body_sha256": digest,
+            "body_sha256": hashlib.sha256(message).hexdigest(),
             "expires_at": datetime.fromtimestamp(moment, UTC) + REPLAY_WINDOW,
         }
-        async with self.app.sessions() as session, session.begin():
-            if await insert_ignore(session, WeChatNonce, row, ["timestamp", "nonce"]):
-                return
-            seen = await session.scalar(select(WeChatNonce.body_sha256).where(WeChatNonce.timestamp == moment, WeChatNonce.nonce == nonce))
-        if seen != digest:
+        if not await self._nonces.submit(row):
             raise _Refused(403, "timestamp and nonce already used by another message (a replayed signature)")
+
+    async def _remember_batch(self, batch: list[Waiting]) -> None:
+        """Insert the batch's nonces (those already known are kept as they are), then settle each: True when the
+        stored message for its (timestamp, nonce) is its own — just recorded, or an identical earlier one."""
+        rows = [waiting.item for waiting in batch]
+        try:
+            async with self.app.sessions() as session, session.begin():
+                table = WeChatNonce.__table__
+                await session.execute(insert_for(session, table).on_conflict_do_nothing(index_elements=["timestamp", "nonce"]), rows)
+                keys = {(row["timestamp"], row["nonce"]) for row in rows}
+                stored = await session.execute(
+                    select(WeChatNonce.timestamp, WeChatNonce.nonce, WeChatNonce.body_sha256).where(
+                        tuple_(WeChatNonce.timestamp, WeChatNonce.nonce).in_(keys)
+                    )
+                )
+                known = {(moment, nonce): digest for moment, nonce, digest in stored.all()}
+        except Exception as error:
+            for waiting in batch:
+                waiting.settle(error=error)
+            return
+        for waiting, row in zip(batch, rows, strict=True):
+            waiting.settle(known.get((row["timestamp"], row["nonce"])) == row["body_sha256"])
 
     async def _body(self, request: Request) -> bytes:
         declared = request.headers.get("content-length", "")

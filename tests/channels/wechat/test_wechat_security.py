@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 from datetime import timedelta
@@ -131,6 +132,19 @@ async def test_a_seen_nonce_with_another_body_is_refused_in_every_process_and_th
             assert retried.status == 200 and retried.content == original.content
         assert await _inbound_texts(first.app) == ["你好"]
         assert await _count(first.app, Citizen, Citizen.external_id == "o-mallory") == 0
+
+
+async def test_two_bodies_racing_with_one_nonce_one_wins_and_identical_retries_racing_all_pass(desk):
+    wechat = desk.wechat()
+    timestamp, nonce = wechat.stamp()
+    racing = await asyncio.gather(
+        *(wechat.post(wechat.text_xml(f"o-racer-{n}", "你好"), timestamp=timestamp, nonce=nonce) for n in range(4))
+    )
+    assert sorted(answer.status for answer in racing) == [200, 403, 403, 403]
+    winner = next(answer for answer in racing if answer.status == 200)
+    retries = await asyncio.gather(*(wechat.replay(winner) for _ in range(3)))
+    assert [answer.content for answer in retries] == [winner.content] * 3
+    assert await _count(desk.app, Citizen) == 1
 
 
 async def test_nonces_are_remembered_for_the_window_then_purged_by_the_scheduler(desk):
