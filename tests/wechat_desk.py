@@ -44,8 +44,7 @@ class Desk:
     @property
     def mode(self) -> str:
         """The message mode the bot is configured for (plain, compatible or safe)."""
-        settings = self.app.settings
-        return getattr(settings, "wechat_mode", None) or ("safe" if settings.wechat_aes_key else "plain")
+        return self.app.settings.wechat_mode
 
     async def settle(self) -> None:
         """Wait until late answers and their customer-service messages have gone out."""
