@@ -20,6 +20,7 @@ from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.policy import Policies
 from bot.office import accounts, alerts, privacy, sla, surveys
 from bot.storage.database import create_engine, create_sessionmaker, is_sqlite
+from bot.storage.wechat_models import forget_expired_nonces
 from handlers.router import route
 from knowledge import text
 from knowledge.base import KnowledgeStore
@@ -92,6 +93,11 @@ class App:
         """Apply the retention period to stored personal data."""
         async with self.sessions() as session, session.begin():
             return await privacy.purge_expired(session, self.clock.now(), self.settings.retention_days)
+
+    async def forget_wechat_nonces(self) -> int:
+        """Drop the WeChat callback nonces older than the window in which a signed request is accepted."""
+        async with self.sessions() as session, session.begin():
+            return await forget_expired_nonces(session, self.clock.now())
 
     async def close(self) -> None:
         """Release database connections."""

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -104,6 +104,28 @@ class Settings(BaseSettings):
     retention_days: int = Field(365, ge=1)
     complaint_max_chars: int = Field(2000, ge=100)
     outbox_lease_seconds: int = Field(300, ge=10)
+    # WeChat's message mode: plain, compatible (plaintext and encrypted accepted) or safe (encrypted only);
+    # unset means safe when an EncodingAESKey is configured, else plain
+    wechat_encryption: Literal["plain", "compatible", "safe"] | None = None
+
+    @field_validator("wechat_encryption", mode="before")
+    @classmethod
+    def _encryption_name(cls, value: object) -> object:
+        if isinstance(value, str):
+            return value.strip().lower() or None
+        return value
+
+    @field_validator("wechat_encryption")
+    @classmethod
+    def _encryption_needs_key(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value in ("compatible", "safe") and not info.data.get("wechat_aes_key"):
+            raise ValueError(f"{value} mode needs the EncodingAESKey in CONSULT_WECHAT_AES_KEY")
+        return value
+
+    @property
+    def wechat_mode(self) -> str:
+        """The WeChat message mode in force: the configured one, else safe with an AES key and plain without."""
+        return self.wechat_encryption or ("safe" if self.wechat_aes_key else "plain")
 
     # the web desk
     desk_secure_cookie: bool = False  # the office serves the desk over HTTPS (directly or behind a proxy)

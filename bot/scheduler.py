@@ -1,4 +1,4 @@
-"""APScheduler ticks: dispatch due outbox rows, sweep SLAs, reload the knowledge base, purge expired data."""
+"""APScheduler ticks: dispatch due outbox rows, sweep SLAs, reload the knowledge base, purge expired data and WeChat nonces."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ def create_scheduler(app) -> AsyncIOScheduler:
         "knowledge": (app.reload_knowledge, 30),
         "orphans": (app.recover_orphans, 300),
         "retention": (app.purge, 3600),
+        "wechat_nonces": (app.forget_wechat_nonces, 300),
         "digest": (lambda: digest.tick(app), 60),
         "surveys": (lambda: surveys.tick(app), 300),
     }

@@ -30,9 +30,21 @@ class Desk:
         self.client = client
         self.api = api
 
-    def wechat(self, mode: str = "plain", aes_key: str | None = None) -> WeChatServer:
-        """WeChat's server, posting in `mode` with `aes_key` (default: the configured one)."""
-        return WeChatServer(self.client, token=TOKEN, app_id=APP_ID, aes_key=aes_key or AES_KEY, mode=mode)
+    def wechat(self, mode: str | None = None, aes_key: str | None = None) -> WeChatServer:
+        """WeChat's server, posting in `mode` (default: the desk's own) with `aes_key` (default: the configured one)."""
+        return WeChatServer(
+            self.client,
+            token=TOKEN,
+            app_id=APP_ID,
+            aes_key=aes_key or AES_KEY,
+            mode=mode or self.mode,
+            now=lambda: self.app.clock.now().timestamp(),
+        )
+
+    @property
+    def mode(self) -> str:
+        """The message mode the bot is configured for (plain, compatible or safe)."""
+        return self.app.settings.wechat_mode
 
     async def settle(self) -> None:
         """Wait until late answers and their customer-service messages have gone out."""

@@ -35,3 +35,18 @@ def parse_mobile(text: str) -> str | None:
     elif digits.startswith("86") and len(digits) == 13:
         digits = digits[2:]
     return digits if _PHONE_ONLY.match(digits) else None
+
+
+# credentials that travel in URLs and bodies: WeChat's access_token and AppSecret, a Telegram bot token in a path
+_SECRET_PARAM = re.compile(r"(?i)\b((?:component_)?access_token|secret|appsecret)=[^&\s\"'<>]+")
+_SECRET_JSON = re.compile(r"(?i)(\"(?:access_token|secret|appsecret)\"\s*:\s*\")[^\"]+")
+_BOT_TOKEN = re.compile(r"\bbot\d{3,}:[A-Za-z0-9_-]{20,}")
+
+
+def redact_secrets(text: str | None) -> str:
+    """Replace access tokens, app secrets and bot tokens found in text (URLs, JSON, error messages) by `***`."""
+    if not text:
+        return text or ""
+    text = _SECRET_PARAM.sub(lambda m: f"{m.group(1)}=***", text)
+    text = _SECRET_JSON.sub(lambda m: f"{m.group(1)}***", text)
+    return _BOT_TOKEN.sub("bot***", text)

@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.clock import Clock
+from bot.core.masking import redact_secrets
 from bot.core.messages import Reply
 from bot.delivery.channel import ChannelAdapter, DeliveryError
 from bot.delivery.notices import NoticeKind
@@ -126,6 +127,7 @@ class Dispatcher:
                 for hook in self.sent_hooks:
                     await hook(session, [row], now)
                 return
+            error = redact_secrets(error) if error else error  # stored, logged and shown to staff: never a credential
             log.warning("outbox: row %s (%s to %s) %s: %s", row.id, row.kind, row.channel, outcome, error)
             values: dict[str, Any] = {"error": error}
             if delivered:  # the parts that went out are never sent again

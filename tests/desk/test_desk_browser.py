@@ -140,7 +140,7 @@ async def test_a_wechat_citizen_end_to_end(wechat_settings, clock, fake_api):
     try:
         await add_staff(app, "李明")
         async with serve(create_web_app(app, routes)) as base, httpx.AsyncClient(base_url=base) as client, chromium() as page:
-            wechat = WeChatServer(client, token=TOKEN, app_id=APP_ID, aes_key=AES_KEY, mode="safe")
+            wechat = WeChatServer(client, token=TOKEN, app_id=APP_ID, aes_key=AES_KEY, mode="safe", now=lambda: app.clock.now().timestamp())
             await log_in(page, base)
             await wechat.text("o-citizen-1", "人工服务")
             row = page.locator(".case .number").first

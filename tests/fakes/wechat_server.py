@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-from dataclasses import dataclass
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import httpx
 import xmltodict
@@ -21,8 +23,8 @@ def sign(*parts: str) -> str:
 
 
 def cdata(value: str) -> str:
-    """Wrap a value in CDATA."""
-    return f"<![CDATA[{value}]]>"
+    """Wrap a value in CDATA, as WeChat must: a `]]>` in the value is split across two sections."""
+    return "<![CDATA[" + value.replace("]]>", "]]]]><![CDATA[>") + "]]>"
 
 
 @dataclass
@@ -32,6 +34,8 @@ class Answer:
     status: int
     raw: str
     content: str | None  # the passive text reply, None when the body was `success` or not a reply
+    params: dict[str, str] = field(default_factory=dict)  # the request exactly as sent, for replays
+    body: bytes = b""
 
     @property
     def success(self) -> bool:
@@ -42,13 +46,27 @@ class Answer:
 class WeChatServer:
     """Sends messages as WeChat does in plaintext, compatible or safe mode."""
 
-    def __init__(self, client: httpx.AsyncClient, *, token: str, app_id: str, aes_key: str | None = None, mode: str = "plain") -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        token: str,
+        app_id: str,
+        aes_key: str | None = None,
+        mode: str = "plain",
+        now: Callable[[], float] | None = None,
+    ) -> None:
         self.client = client
         self.token = token
         self.app_id = app_id
         self.aes_key = aes_key
         self.mode = mode
+        self.now = now or (lambda: 1764554400.0)  # WeChat stamps each request with its own clock: the test's
         self._clock = itertools.count(1764554400)
+
+    def stamp(self) -> tuple[str, str]:
+        """A timestamp (now) and a fresh nonce, as WeChat puts in each request's query."""
+        return str(int(self.now())), str(secrets.randbelow(10**10))
 
     def next_id(self) -> int:
         """A fresh MsgId."""
@@ -93,11 +111,13 @@ class WeChatServer:
         mode: str | None = None,
         aes_key: str | None = None,
         signature: str | None = None,
-        timestamp: str = "1764554400",
-        nonce: str = "1320562132",
+        timestamp: str | None = None,
+        nonce: str | None = None,
     ) -> Answer:
-        """POST one message; `signature` overrides the correct one (to test refusals)."""
+        """POST one message (timestamped now, fresh nonce); `signature` overrides the correct one (to test refusals)."""
         mode = mode or self.mode
+        fresh_timestamp, fresh_nonce = self.stamp()
+        timestamp, nonce = timestamp or fresh_timestamp, nonce or fresh_nonce
         params = {"timestamp": timestamp, "nonce": nonce, "signature": signature or sign(self.token, timestamp, nonce), "openid": "ignored"}
         body = xml
         crypto = None
@@ -109,8 +129,18 @@ class WeChatServer:
                 body = f"<xml><ToUserName>{cdata(OFFICE)}</ToUserName><Encrypt>{cdata(encrypted)}</Encrypt></xml>"
             else:
                 body = xml.replace("</xml>", f"<Encrypt>{cdata(encrypted)}</Encrypt></xml>")
-        response = await self.client.post("/wechat", params=params, content=body.encode("utf-8"))
-        return Answer(response.status_code, response.text, self._content(response.text, crypto) if response.status_code == 200 else None)
+        return await self.send(params, body.encode("utf-8"), crypto)
+
+    async def send(self, params: dict[str, str], body: bytes, crypto: WeChatCrypto | None = None) -> Answer:
+        """POST exactly these query parameters and body bytes."""
+        response = await self.client.post("/wechat", params=params, content=body)
+        content = self._content(response.text, crypto) if response.status_code == 200 else None
+        return Answer(response.status_code, response.text, content, params, body)
+
+    async def replay(self, answer: Answer) -> Answer:
+        """Send the very request that got `answer` again, byte for byte (WeChat retrying, or an eavesdropper)."""
+        crypto = WeChatCrypto(self.token, self.aes_key, self.app_id) if answer.params.get("encrypt_type") == "aes" else None
+        return await self.send(answer.params, answer.body, crypto)
 
     def _content(self, raw: str, crypto: WeChatCrypto | None) -> str | None:
         if not raw.startswith("<xml>"):
@@ -129,7 +159,7 @@ class WeChatServer:
 
     async def verify(self, echostr: str, signature: str | None = None) -> httpx.Response:
         """WeChat's GET check of the callback URL."""
-        timestamp, nonce = "1764554400", "42"
+        timestamp, nonce = self.stamp()
         params = {"timestamp": timestamp, "nonce": nonce, "echostr": echostr, "signature": signature or sign(self.token, timestamp, nonce)}
         return await self.client.get("/wechat", params=params)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import hmac
+import json
 import logging
 from functools import partial
 from typing import Any
@@ -162,8 +163,9 @@ class TelegramRuntime:
         if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
             log.warning("telegram webhook: request with a wrong or missing secret token refused")
             return Response(status_code=403)
+        body = await request.body()  # outside the try: a body over the web app's cap is a 413, not "not an update"
         try:
-            update = Update.de_json(await request.json(), self.application.bot)
+            update = Update.de_json(json.loads(body), self.application.bot)
         except Exception:
             log.warning("telegram webhook: body is not an update; ignored")
             return Response(status_code=400)

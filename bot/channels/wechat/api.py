@@ -1,23 +1,21 @@
-"""The WeChat API client: wechatpy's synchronous client in worker threads, with the access token cached in the database."""
+"""The WeChat API client: asynchronous HTTP (httpx) with the access token cached in the database, never logged."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-import threading
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-import requests
 from sqlalchemy import or_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from wechatpy import WeChatClient
-from wechatpy.exceptions import WeChatClientException
 
 from bot.config import Settings
 from bot.core.clock import Clock
+from bot.core.masking import redact_secrets
+from bot.logs import guard_library_loggers
 from bot.storage.models import KeyValue
 from bot.storage.results import affected
 from bot.storage.upsert import insert_ignore
@@ -37,16 +35,10 @@ class WeChatAPIError(Exception):
     """A WeChat API call that failed: `errcode` from WeChat, or None for network trouble and timeouts."""
 
     def __init__(self, errcode: int | None, errmsg: str) -> None:
+        errmsg = redact_secrets(errmsg)  # network errors quote the URL, and the URL carries the access token
         super().__init__(f"{errcode}: {errmsg}" if errcode is not None else errmsg)
         self.errcode = errcode
         self.errmsg = errmsg
-
-
-class _NoSelfFetch(WeChatClient):
-    """wechatpy's client, forbidden to fetch tokens itself (its token URL ignores API_BASE_URL)."""
-
-    def fetch_access_token(self):  # pragma: no cover - only reached if wechatpy changes its retry logic
-        raise WeChatAPIError(None, "token fetch must go through WeChatAPI.access_token")
 
 
 class WeChatAPI:
@@ -61,8 +53,9 @@ class WeChatAPI:
         self.timeout = settings.wechat_api_timeout_seconds
         self.sessions = sessions
         self.clock = clock
+        guard_library_loggers()  # httpx logs every URL at INFO: the token URL carries the AppSecret, the others the token
         self._refreshing = asyncio.Lock()
-        self._per_thread = threading.local()
+        self._client: httpx.AsyncClient | None = None  # one connection pool for every call of this process
         self._known: tuple[str, datetime] | None = None  # this process's copy of the database token and its expiry
 
     async def access_token(self, *, rejected: str | None = None) -> str:
@@ -132,63 +125,76 @@ class WeChatAPI:
         fresh = row.expires_at is not None and row.expires_at - REFRESH_MARGIN > self.clock.now()
         return bool(row.value) and fresh and row.value != rejected
 
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None or self._client.is_closed:
+            limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+            self._client = httpx.AsyncClient(timeout=self.timeout, limits=limits)
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
     async def _fetch_token(self) -> tuple[str, int]:
         params = {"grant_type": "client_credential", "appid": self.app_id, "secret": self.secret}
         try:
-            async with httpx.AsyncClient(timeout=self.timeout) as client:
-                response = await client.get(f"{self.base_url}token", params=params)
+            response = await self._http().get(f"{self.base_url}token", params=params)
             data = response.json()
         except (httpx.HTTPError, ValueError) as exc:
-            raise WeChatAPIError(None, f"token endpoint unreachable: {type(exc).__name__}: {exc}") from exc
-        if "access_token" not in data:
-            raise WeChatAPIError(data.get("errcode"), f"token refused: {data.get('errmsg', data)}")
+            raise WeChatAPIError(None, f"token endpoint unreachable: {_describe(exc)}") from None
+        if not isinstance(data, dict) or not isinstance(data.get("access_token"), str):
+            errmsg = data.get("errmsg", "no access_token in the answer") if isinstance(data, dict) else "not a JSON object"
+            raise WeChatAPIError(data.get("errcode") if isinstance(data, dict) else None, f"token refused: {errmsg}")
         return data["access_token"], int(data.get("expires_in", 7200))
 
-    async def call(self, operation: Callable[[WeChatClient], Any]) -> Any:
-        """Run `operation(client)` in a worker thread; on a rejected token refresh it once and try again."""
+    async def call(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """POST `payload` to the API `path` with the cached token; on a rejected token refresh it once and try again."""
         token = await self.access_token()
         try:
-            return await self._in_thread(operation, token)
+            return await self._post(path, payload, token)
         except WeChatAPIError as exc:
             if exc.errcode not in TOKEN_REJECTED:
                 raise
             log.info("wechat: access token rejected (%s); refreshing once", exc.errcode)
         token = await self.access_token(rejected=token)
-        return await self._in_thread(operation, token)
+        return await self._post(path, payload, token)
 
-    async def _in_thread(self, operation: Callable[[WeChatClient], Any], token: str) -> Any:
-        def run() -> Any:
-            # a fresh client per call (the token differs), but one HTTP session per worker thread keeps connections alive
-            client = _NoSelfFetch(self.app_id, self.secret, access_token=token, timeout=self.timeout, auto_retry=False)
-            client.API_BASE_URL = self.base_url
-            client._http.close()
-            client._http = self._thread_http()
-            try:
-                return operation(client)
-            except WeChatClientException as exc:
-                raise WeChatAPIError(exc.errcode, str(exc.errmsg or exc)) from None
-            except Exception as exc:  # requests' network errors, bad JSON: all "try again later"
-                raise WeChatAPIError(None, f"{type(exc).__name__}: {exc}") from None
-
+    async def _post(self, path: str, payload: dict[str, Any], token: str) -> dict[str, Any]:
+        # UTF-8 as is, not \u escapes: WeChat shows escaped text literally in some messages
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         try:
-            return await asyncio.wait_for(asyncio.to_thread(run), self.timeout + 1)
-        except TimeoutError:
-            raise WeChatAPIError(None, f"no answer from the WeChat API within {self.timeout + 1:.0f}s") from None
-
-    def _thread_http(self) -> requests.Session:
-        session = getattr(self._per_thread, "http", None)
-        if session is None:
-            session = self._per_thread.http = requests.Session()
-        return session
+            response = await self._http().post(
+                f"{self.base_url}{path}",
+                params={"access_token": token},
+                content=body,
+                headers={"Content-Type": "application/json; charset=utf-8"},
+            )
+            data = response.json()
+        except (httpx.HTTPError, ValueError) as exc:  # network trouble, timeouts, a proxy's HTML page: try again later
+            raise WeChatAPIError(None, _describe(exc)) from None
+        if not isinstance(data, dict):
+            raise WeChatAPIError(None, f"HTTP {response.status_code}: not a JSON object")
+        errcode = data.get("errcode", 0)
+        if errcode:
+            raise WeChatAPIError(int(errcode) if isinstance(errcode, int) else None, str(data.get("errmsg", "")))
+        return data
 
     async def send_text(self, openid: str, text: str) -> None:
         """A customer-service text message (message/custom/send)."""
-        await self.call(lambda client: client.message.send_text(openid, text))
+        await self.call("message/custom/send", {"touser": openid, "msgtype": "text", "text": {"content": text}})
 
     async def send_template(self, openid: str, template_id: str, data: dict[str, dict[str, str]]) -> None:
         """A template message (message/template/send)."""
-        await self.call(lambda client: client.message.send_template(openid, template_id, data))
+        await self.call("message/template/send", {"touser": openid, "template_id": template_id, "data": data})
 
     async def create_menu(self, menu: dict[str, Any]) -> None:
         """Install the custom menu (menu/create)."""
-        await self.call(lambda client: client.menu.create(menu))
+        await self.call("menu/create", menu)
+
+
+def _describe(exc: Exception) -> str:
+    """A network error in one line with no URL (its query holds the access token or the AppSecret)."""
+    detail = redact_secrets(str(exc)) if not isinstance(exc, httpx.HTTPStatusError) else ""
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__

@@ -6,21 +6,24 @@ import asyncio
 import hashlib
 import hmac
 import logging
-import secrets
+import re
 import time
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import ElementTree as SafeElementTree
 from defusedxml.common import DefusedXmlException
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
+from wechatpy.fields import StringField
 from wechatpy.replies import TextReply
+from wechatpy.utils import to_text
 
 from bot.channels.wechat.menu import choice_for_key
 from bot.channels.wechat.policy import WINDOW, WINDOW_QUOTA
@@ -29,7 +32,10 @@ from bot.core.messages import Attachment, Inbound, Reply, TurnResult
 from bot.core.metrics import TURN_SECONDS, TURNS
 from bot.delivery.notices import Notice, NoticeKind
 from bot.delivery.outbox import enqueue
+from bot.storage.group_commit import GroupCommit, Waiting
 from bot.storage.models import Citizen, OutboxMessage
+from bot.storage.upsert import insert_for
+from bot.storage.wechat_models import WeChatNonce
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +43,19 @@ CHANNEL = "wechat"
 MAX_BODY_BYTES = 64 * 1024  # WeChat's own messages are a few KB; anything bigger is not from WeChat
 SUCCESS = "success"  # WeChat's word for "no passive reply, don't retry"
 TURN_EVENTS = {"subscribe": "subscribe", "subscribe_scan": "subscribe", "unsubscribe": "unsubscribe", "click": "choice"}
+# a signed request carries its timestamp: further than this from now it is refused (a replayed or forged URL)
+REPLAY_WINDOW = timedelta(minutes=5)
+_NONCE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_ACCOUNT = re.compile(r"[A-Za-z0-9_-]{1,64}")  # openids and the account's own gh_ id
+_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")  # MsgType and Event values
+# the fields we read: each at most once, text only (other elements, e.g. an event's nested details, pass through)
+_FLAT_FIELDS = frozenset(
+    {"ToUserName", "FromUserName", "CreateTime", "MsgType", "MsgId", "Event", "EventKey", "Content", "MediaId", "Recognition"}
+)
+_MAX_MSG_ID = 2**63 - 1
+NONCE_BATCH = 200  # nonces recorded in one transaction at most, when many requests arrive together
+# XML 1.0 has no way to carry these, not even in CDATA
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def part_key(inbound: Inbound, number: int) -> str:
@@ -97,6 +116,11 @@ class _Refused(Exception):
         self.reason = reason
 
 
+def _same(expected: str, given: str) -> bool:
+    """Constant-time comparison that any given text (non-ASCII included) can take part in."""
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "surrogateescape"))
+
+
 def signature_of(*parts: str) -> str:
     """WeChat's signature: SHA-1 of the parts sorted and joined."""
     return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()
@@ -112,19 +136,56 @@ def _safe_xml(data: bytes | str) -> Element:
         raise _Refused(400, f"malformed XML ({exc})") from None
 
 
-def to_inbound(message) -> Inbound | None:
+def message_fields(root: Element) -> dict[str, str]:
+    """The fields of a WeChat message we rely on, checked: 400 for anything WeChat would never send."""
+    if root.tag != "xml":
+        raise _Refused(400, f"root element <{root.tag[:32]}> is not <xml>")
+    fields: dict[str, str] = {}
+    for child in root:
+        if child.tag not in _FLAT_FIELDS:
+            continue
+        if child.tag in fields:
+            raise _Refused(400, f"{child.tag} given twice")
+        if len(child):
+            raise _Refused(400, f"{child.tag} holds elements instead of text")
+        fields[child.tag] = (child.text or "").strip() if child.tag != "Content" else child.text or ""
+    for name, pattern in (("FromUserName", _ACCOUNT), ("ToUserName", _ACCOUNT), ("MsgType", _NAME)):
+        if not pattern.fullmatch(fields.get(name, "")):
+            raise _Refused(400, f"{name} missing or malformed")
+    created = fields.get("CreateTime", "")
+    if not (created.isascii() and created.isdigit() and len(created) <= 12):
+        raise _Refused(400, "CreateTime missing or not a number")
+    msg_id = fields.get("MsgId")
+    if msg_id is not None and not (msg_id.isascii() and msg_id.isdigit() and int(msg_id) <= _MAX_MSG_ID):
+        raise _Refused(400, "MsgId is not a 64-bit number")
+    event = fields.get("Event")
+    if event is not None and not _NAME.fullmatch(event):
+        raise _Refused(400, "Event malformed")
+    return fields
+
+
+def dedup_key(fields: dict[str, str]) -> str:
+    """The duplicate-check key WeChat's docs give: MsgId for messages; sender, CreateTime and type/event otherwise."""
+    msg_id = int(fields.get("MsgId") or 0)
+    if msg_id and fields["MsgType"].lower() != "event":
+        return f"msg:{msg_id}"
+    what = fields.get("Event", "") if fields["MsgType"].lower() == "event" else fields["MsgType"]
+    return f"at:{fields['FromUserName']}:{fields['CreateTime']}:{fields['MsgType'].lower()}:{what.lower()}"
+
+
+def to_inbound(message, fields: dict[str, str]) -> Inbound | None:
     """A parsed WeChat message as our Inbound; None for events that are not a conversation turn."""
-    openid = message.source or ""
-    if message.type == "event":
-        event = (message.event or "").lower()
+    openid = fields["FromUserName"]
+    key = dedup_key(fields)
+    if fields["MsgType"].lower() == "event":
+        # wechatpy knows the event's finer kind (a QR-code subscribe is `subscribe_scan`); unknown events it does not
+        event = str(getattr(message, "event", None) or fields.get("Event", "")).lower()
         kind = TURN_EVENTS.get(event)
         if kind is None:
             return None
-        key = f"evt:{openid}{message.time}{message._data.get('Event', event)}"
         if kind == "choice":
             return Inbound(channel=CHANNEL, user_id=openid, kind="choice", choice=choice_for_key(message.key) or "m:menu", message_id=key)
         return Inbound(channel=CHANNEL, user_id=openid, kind="subscribe" if kind == "subscribe" else "unsubscribe", message_id=key)
-    key = f"msg:{message.id}"
     if message.type == "text":
         return Inbound(channel=CHANNEL, user_id=openid, text=message.content or "", message_id=key)
     if message.type == "voice" and (message.recognition or "").strip():
@@ -133,6 +194,23 @@ def to_inbound(message) -> Inbound | None:
         attachment = Attachment(kind="image", ref=message.media_id)
         return Inbound(channel=CHANNEL, user_id=openid, kind="attachment", attachments=(attachment,), message_id=key)
     return Inbound(channel=CHANNEL, user_id=openid, kind="unsupported", message_id=key)
+
+
+class _CData(StringField):
+    """A text field rendered as CDATA that stays well-formed whatever the text: `]]>` is split across two sections."""
+
+    def to_xml(self, value: Any) -> str:
+        """`<Name><![CDATA[…]]></Name>` with the text exactly as given (minus characters XML cannot carry)."""
+        text = _NOT_XML.sub("", to_text(value)).replace("]]>", "]]]]><![CDATA[>")
+        return f"<{self.name}><![CDATA[{text}]]></{self.name}>"
+
+
+class SafeTextReply(TextReply):
+    """wechatpy's text reply, whose fields cannot be broken out of by the text they carry (citizen text echoed)."""
+
+    source = _CData("FromUserName")
+    target = _CData("ToUserName")
+    content = _CData("Content")
 
 
 class WeChatCallback:
@@ -154,6 +232,11 @@ class WeChatCallback:
                     raise ValueError(
                         f"CONSULT_WECHAT_{'PREVIOUS_' if label == 'previous' else ''}AES_KEY: not a 43-character EncodingAESKey"
                     ) from exc
+        self.mode = settings.wechat_mode
+        if self.mode != "plain" and not self.cryptos:
+            raise ValueError(f"CONSULT_WECHAT_ENCRYPTION: {self.mode} mode needs CONSULT_WECHAT_AES_KEY")
+        # every request writes its nonce: those arriving together share one transaction (SQLite has one writer)
+        self._nonces = GroupCommit(self._remember_batch, NONCE_BATCH)
         self._background: set[asyncio.Task] = set()
         self._dispatch_wanted = False
         self._dispatcher: asyncio.Task | None = None
@@ -163,34 +246,85 @@ class WeChatCallback:
         return [Route("/wechat", self.endpoint, methods=["GET", "POST"])]
 
     async def endpoint(self, request: Request) -> Response:
-        """Serve WeChat's GET verification and POSTed messages; refusals are plain 403/400, never processed."""
+        """Serve WeChat's GET verification and POSTed messages; refusals are plain 403/400/413, never processed."""
         try:
-            self._check_signature(request)
+            timestamp, nonce = self._check_signature(request)
+            self._check_fresh(timestamp)
             if request.method == "GET":
                 return PlainTextResponse(request.query_params.get("echostr", ""))
-            return await self._message(request)
+            return await self._message(request, timestamp, nonce)
         except _Refused as refused:
             log.warning("wechat: request refused (%d): %s", refused.status, refused.reason)
-            return PlainTextResponse("forbidden" if refused.status == 403 else "bad request", status_code=refused.status)
+            word = {403: "forbidden", 413: "request body too large"}.get(refused.status, "bad request")
+            return PlainTextResponse(word, status_code=refused.status)
 
-    def _check_signature(self, request: Request) -> None:
+    def _check_signature(self, request: Request) -> tuple[str, str]:
+        """The request's (timestamp, nonce) once its signature proves WeChat (who knows our token) signed them."""
         params = request.query_params
         signature = params.get("signature", "")
         timestamp, nonce = params.get("timestamp", ""), params.get("nonce", "")
         if not (signature and timestamp and nonce):
             raise _Refused(403, "signature, timestamp or nonce missing")
-        if not hmac.compare_digest(signature_of(self.token, timestamp, nonce), signature):
+        if not _same(signature_of(self.token, timestamp, nonce), signature):
             raise _Refused(403, "bad signature")
+        if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+            raise _Refused(400, "timestamp is not a number")
+        if not _NONCE.fullmatch(nonce):
+            raise _Refused(400, "nonce malformed")
+        return timestamp, nonce
+
+    def _check_fresh(self, timestamp: str) -> None:
+        """Refuse a timestamp further than the replay window from now: the signed URL of an old request, replayed."""
+        skew = int(timestamp) - self.app.clock.now().timestamp()
+        if abs(skew) > REPLAY_WINDOW.total_seconds():
+            raise _Refused(403, f"timestamp {skew:+.0f}s from now, outside the {REPLAY_WINDOW.total_seconds():.0f}s window")
+
+    async def _remember_nonce(self, timestamp: str, nonce: str, message: bytes) -> None:
+        """Record (timestamp, nonce) for every process; seen before with another message is a replay (403).
+
+        The same message again is WeChat retrying: it goes on, and the duplicate check answers it as a retry.
+        """
+        moment = int(timestamp)
+        row = {
+            "timestamp": moment,
+            "nonce": nonce,
+            "body_sha256": hashlib.sha256(message).hexdigest(),
+            "expires_at": datetime.fromtimestamp(moment, UTC) + REPLAY_WINDOW,
+        }
+        if not await self._nonces.submit(row):
+            raise _Refused(403, "timestamp and nonce already used by another message (a replayed signature)")
+
+    async def _remember_batch(self, batch: list[Waiting]) -> None:
+        """Insert the batch's nonces (those already known are kept as they are), then settle each: True when the
+        stored message for its (timestamp, nonce) is its own — just recorded, or an identical earlier one."""
+        rows = [waiting.item for waiting in batch]
+        try:
+            async with self.app.sessions() as session, session.begin():
+                table = WeChatNonce.__table__
+                await session.execute(insert_for(session, table).on_conflict_do_nothing(index_elements=["timestamp", "nonce"]), rows)
+                keys = {(row["timestamp"], row["nonce"]) for row in rows}
+                stored = await session.execute(
+                    select(WeChatNonce.timestamp, WeChatNonce.nonce, WeChatNonce.body_sha256).where(
+                        tuple_(WeChatNonce.timestamp, WeChatNonce.nonce).in_(keys)
+                    )
+                )
+                known = {(moment, nonce): digest for moment, nonce, digest in stored.all()}
+        except Exception as error:
+            for waiting in batch:
+                waiting.settle(error=error)
+            return
+        for waiting, row in zip(batch, rows, strict=True):
+            waiting.settle(known.get((row["timestamp"], row["nonce"])) == row["body_sha256"])
 
     async def _body(self, request: Request) -> bytes:
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            raise _Refused(400, f"body of {declared} bytes is over the {MAX_BODY_BYTES}-byte limit")
+            raise _Refused(413, f"body of {declared} bytes is over the {MAX_BODY_BYTES}-byte limit")
         chunks, size = [], 0
         async for chunk in request.stream():
             size += len(chunk)
             if size > MAX_BODY_BYTES:
-                raise _Refused(400, f"body over the {MAX_BODY_BYTES}-byte limit")
+                raise _Refused(413, f"body over the {MAX_BODY_BYTES}-byte limit")
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -200,7 +334,7 @@ class WeChatCallback:
         msg_signature = params.get("msg_signature", "")
         if not (encrypted and msg_signature):
             raise _Refused(403, "safe mode without Encrypt or msg_signature")
-        if not hmac.compare_digest(signature_of(self.token, params["timestamp"], params["nonce"], encrypted), msg_signature):
+        if not _same(signature_of(self.token, params["timestamp"], params["nonce"], encrypted), msg_signature):
             raise _Refused(403, "bad msg_signature")
         for label, crypto in self.cryptos:
             try:
@@ -212,28 +346,32 @@ class WeChatCallback:
             return xml, crypto
         raise _Refused(400, "safe-mode message did not decrypt with the current or previous EncodingAESKey")
 
-    async def _message(self, request: Request) -> Response:
+    async def _message(self, request: Request, timestamp: str, nonce: str) -> Response:
+        encrypted = request.query_params.get("encrypt_type", "raw").lower() == "aes"
+        if self.mode == "safe" and not encrypted:
+            raise _Refused(403, "unencrypted message refused in safe mode")
         body = await self._body(request)
         outer = _safe_xml(body)
         crypto = None
         xml: bytes | str
-        if request.query_params.get("encrypt_type", "raw").lower() == "aes":
-            if self.cryptos:
-                xml, crypto = self._decrypt(outer, request)
-                _safe_xml(xml)
-            elif outer.findtext("MsgType"):
-                # compatible mode while no EncodingAESKey is configured: the plaintext copy is signed as well
-                xml = body
-            else:
-                raise _Refused(400, "safe-mode message but CONSULT_WECHAT_AES_KEY is not set")
+        if encrypted and self.cryptos:
+            # a compatible-mode body carries a plaintext copy too, signed by nothing: only the encrypted copy counts
+            xml, crypto = self._decrypt(outer, request)
+            root = _safe_xml(xml)
+        elif encrypted and outer.findtext("MsgType"):
+            xml, root = body, outer  # compatible mode while no EncodingAESKey is configured (plain mode only)
+        elif encrypted:
+            raise _Refused(400, "safe-mode message but CONSULT_WECHAT_AES_KEY is not set")
         else:
-            xml = body
+            xml, root = body, outer
+        fields = message_fields(root)
+        await self._remember_nonce(timestamp, nonce, xml.encode() if isinstance(xml, str) else xml)
         try:
             message = parse_message(xml)
-        except Exception as exc:  # a message without MsgType and the like
+            inbound = to_inbound(message, fields) if message is not None else None
+        except Exception as exc:  # wechatpy's lazy field conversions on a message it cannot read
             raise _Refused(400, f"not a WeChat message ({type(exc).__name__})") from None
-        inbound = to_inbound(message) if message is not None else None
-        if inbound is None or not inbound.user_id:
+        if inbound is None:
             return PlainTextResponse(SUCCESS)
         started = time.perf_counter()
         parts = AnswerParts(inbound)
@@ -248,9 +386,10 @@ class WeChatCallback:
             return PlainTextResponse(SUCCESS)
         if parts.queued:
             self._dispatch_soon()
-        reply = TextReply(message=message, content=texts[0]).render()
+        now = str(int(self.app.clock.now().timestamp()))
+        reply = SafeTextReply(source=fields["ToUserName"], target=inbound.user_id, time=now, content=texts[0]).render()
         if crypto is not None:
-            reply = crypto.encrypt_message(reply, request.query_params.get("nonce") or secrets.token_hex(8), str(int(time.time())))
+            reply = crypto.encrypt_message(reply, nonce, now)
         return Response(reply, media_type="application/xml")
 
     async def _turn(self, inbound: Inbound, parts: AnswerParts) -> TurnResult | None:

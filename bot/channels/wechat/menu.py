@@ -44,7 +44,10 @@ async def install_menu(app) -> None:
     from bot.channels.wechat.api import WeChatAPI
 
     api = WeChatAPI(app.settings, app.sessions, app.clock)
-    await api.create_menu(DEFAULT_MENU)
+    try:
+        await api.create_menu(DEFAULT_MENU)
+    finally:
+        await api.aclose()
 
 
 async def _menu_command(app, args) -> int:

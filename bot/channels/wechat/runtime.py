@@ -19,8 +19,10 @@ class WeChatRuntime:
         self.sender = sender
 
     async def stop(self) -> None:
-        """Finish background deliveries (bounded), then return."""
+        """Finish background deliveries (bounded), then close the API's connections."""
         await self.callback.drain()
+        if self.sender is not None:
+            await self.sender.api.aclose()
 
 
 async def attach(app, routes: list) -> WeChatRuntime:

@@ -9,7 +9,8 @@ from sqlalchemy.engine import Connection
 
 import bot.storage.desk_models
 import bot.storage.survey_models
-import bot.storage.telegram_models  # noqa: F401
+import bot.storage.telegram_models
+import bot.storage.wechat_models  # noqa: F401
 from bot.storage.database import create_engine
 from bot.storage.models import Base
 

@@ -70,3 +70,21 @@ async def test_a_redelivered_webhook_update_is_processed_once(world, api, web):
 async def test_garbage_body_is_rejected_without_crashing(world, web):
     response = await web.post("/telegram", content=b"not json", headers={HEADER: SECRET})
     assert response.status_code == 400
+
+
+async def test_an_oversized_body_is_refused_with_413_before_it_is_read_whole(world, api, web):
+    declared = await web.post("/telegram", content=b"{" + b" " * (64 * 1024 * 1024) + b"}", headers={HEADER: SECRET})
+    assert declared.status_code == 413
+    chunks_read = 0
+
+    async def endless():
+        nonlocal chunks_read
+        for _ in range(64 * 1024):  # 64 MB if read to the end
+            chunks_read += 1
+            yield b" " * 1024
+
+    streamed = await web.post("/telegram", content=endless(), headers={HEADER: SECRET})
+    assert streamed.status_code == 413
+    assert chunks_read < 2 * 1024, "reading stopped near the 1 MB cap"
+    good = api.message(ALICE, "你好") | {"update_id": 90}
+    assert (await web.post("/telegram", json=good, headers={HEADER: SECRET})).status_code == 200

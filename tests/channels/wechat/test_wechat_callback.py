@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import pytest
 import xmltodict
@@ -53,6 +54,7 @@ async def test_official_sample_decrypts_to_the_known_text_message_and_is_answere
         "encrypt_type": "aes",
         "msg_signature": SAMPLE_MSG_SIGNATURE,
     }
+    desk.app.clock.set(datetime.fromtimestamp(int(SAMPLE_TIMESTAMP), UTC))  # signed in 2014: answered only then
     response = await desk.client.post("/wechat", params=params, content=body)
     assert response.status_code == 200
     envelope = xmltodict.parse(response.text)["xml"]
@@ -65,12 +67,15 @@ async def test_official_sample_decrypts_to_the_known_text_message_and_is_answere
     async with desk.app.sessions() as session:
         said = list(await session.scalars(select(ConversationMessage.text).where(ConversationMessage.direction == "in")))
     assert said == ["abcdteT"]
+    desk.app.clock.advance(minutes=5, seconds=1)
+    replayed = await desk.client.post("/wechat", params=params, content=body)
+    assert replayed.status_code == 403, "the same signed request, more than 5 minutes on, is refused"
 
 
 @pytest.mark.parametrize("mode", ["plain", "compatible", "safe"])
-async def test_round_trip_in_each_mode(desk, mode):
-    wechat = desk.wechat(mode)
-    answer = await wechat.text("o-citizen-1", "你好")
+async def test_round_trip_in_each_mode(wechat_settings, clock, fake_api, mode):
+    async with open_desk(wechat_settings(wechat_encryption=mode), clock, fake_api) as desk:
+        answer = await desk.wechat(mode).text("o-citizen-1", "你好")
     assert answer.status == 200
     assert "您好" in answer.content and "办事指南" in answer.content
     if mode == "plain":
@@ -118,7 +123,12 @@ EXTERNAL_ENTITY = """<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY xxe SYSTEM "fi
 
 @pytest.mark.parametrize("mode", ["plain", "safe"])
 @pytest.mark.parametrize("attack", ["billion-laughs", "external-entity", "oversized", "not-xml"])
-async def test_hostile_xml_is_refused_and_the_next_request_still_works(desk, attack, mode):
+async def test_hostile_xml_is_refused_and_the_next_request_still_works(wechat_settings, clock, fake_api, attack, mode):
+    async with open_desk(wechat_settings(wechat_encryption=mode), clock, fake_api) as desk:
+        await _refused_then_still_working(desk, attack, mode)
+
+
+async def _refused_then_still_working(desk, attack: str, mode: str) -> None:
     wechat = desk.wechat(mode)
     xml = {
         "billion-laughs": BILLION_LAUGHS,
@@ -127,7 +137,7 @@ async def test_hostile_xml_is_refused_and_the_next_request_still_works(desk, att
         "not-xml": "this is { not xml",
     }[attack]
     refused = await wechat.post(xml)
-    assert refused.status == 400
+    assert refused.status == (413 if attack == "oversized" else 400)
     assert "root:" not in refused.raw and "lollol" not in refused.raw
     answer = await wechat.text("o-citizen-2", "你好")
     assert answer.status == 200 and "您好" in answer.content
