@@ -66,6 +66,7 @@ class App:
             lease=timedelta(seconds=settings.outbox_lease_seconds),
         )
         surveys.install(self.services, self.dispatcher, self.policies)
+        self._outbox_turn = asyncio.Lock()
         accounts.install(self.services.events)
 
     def add_channel(self, adapter: ChannelAdapter) -> None:
@@ -79,8 +80,9 @@ class App:
         await alerts.delivery_failed(session, row, error, now, self.settings.tz)
 
     async def tick_outbox(self) -> int:
-        """Send whatever proactive messages are due."""
-        return await self.dispatcher.run_once()
+        """Send whatever proactive messages are due; runs one at a time in this process, so a caller waits for the run in hand."""
+        async with self._outbox_turn:
+            return await self.dispatcher.run_once()
 
     async def sweep(self) -> int:
         """Run the SLA sweep once and send the alerts it raised."""

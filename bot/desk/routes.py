@@ -113,6 +113,7 @@ class Desk:
         self.pulse = Pulse(app.sessions)
         self.presence = Presence(self.pulse)
         self._kick: asyncio.Task | None = None
+        self._kick_again = False
         self._canned: tuple[float, list] = (-1.0, [])
 
     # ---- plumbing ---------------------------------------------------------------------------------
@@ -151,17 +152,22 @@ class Desk:
         return HTMLResponse(self.env.get_template(template).render(**context), status_code=status)
 
     def kick_outbox(self) -> None:
-        """Deliver what an action queued soon, without making the clerk wait for the channel."""
-        if self._kick is not None and not self._kick.done():
-            return
+        """Deliver what an action queued soon, without making the clerk wait for the channel.
 
-        async def run() -> None:
+        One background task drains the outbox; an action during its run asks for one more run, so nothing
+        queued meanwhile waits for the scheduler's tick.
+        """
+        self._kick_again = True
+        if self._kick is None or self._kick.done():
+            self._kick = asyncio.create_task(self._drain_outbox())
+
+    async def _drain_outbox(self) -> None:
+        while self._kick_again:
+            self._kick_again = False
             try:
                 await self.app.tick_outbox()
             except Exception:
                 log.exception("desk: outbox run failed")
-
-        self._kick = asyncio.create_task(run())
 
     async def canned(self) -> list:
         """The office's canned replies, re-read when the file changes (off the event loop)."""

@@ -78,6 +78,11 @@ class WeChatAPI:
                 if cached is not None:
                     return cached
                 if await self._claim_refresh():
+                    # another process may have stored a token and released the lease just before we took it
+                    fresh = await self._cached(rejected)
+                    if fresh is not None:
+                        await self._release_lease()
+                        return fresh
                     return await self._refresh()
                 if loop.time() > give_up:
                     raise WeChatAPIError(None, "another process is refreshing the access token and has not finished")
@@ -104,13 +109,16 @@ class WeChatAPI:
             )
         return affected(claimed) == 1
 
+    async def _release_lease(self) -> None:
+        async with self.sessions() as session, session.begin():
+            await session.execute(update(KeyValue).where(KeyValue.key == LEASE_KEY).values(expires_at=None))
+
     async def _refresh(self) -> str:
         """Fetch a token (no connection held), store it and release the lease, even when the fetch fails."""
         try:
             token, expires_in = await self._fetch_token()
         except BaseException:
-            async with self.sessions() as session, session.begin():
-                await session.execute(update(KeyValue).where(KeyValue.key == LEASE_KEY).values(expires_at=None))
+            await self._release_lease()
             raise
         expires_at = self.clock.now() + timedelta(seconds=expires_in)
         async with self.sessions() as session, session.begin():
