@@ -126,7 +126,12 @@ def cmd_chat(args) -> int:
     from bot.channels.console import chat
 
     _logging("WARNING")
-    return asyncio.run(_with_app(lambda app: chat(app, args.user, args.lang), echo_alerts=True)) or 0
+
+    async def chat_as_citizen(app) -> None:
+        app.dispatcher.serve_only(set(), console_user=args.user, staff=False)  # this terminal shows only its citizen's messages
+        await chat(app, args.user, args.lang)
+
+    return asyncio.run(_with_app(chat_as_citizen, echo_alerts=True)) or 0
 
 
 def cmd_run(args) -> int:

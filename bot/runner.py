@@ -16,6 +16,8 @@ from bot.web import create_web_app
 
 log = logging.getLogger(__name__)
 
+CONSOLE_USER = "console-user"
+
 
 def configured_channels(settings: Settings) -> list[str]:
     """Names of the messaging channels the settings enable."""
@@ -47,6 +49,8 @@ async def run(settings: Settings) -> int:
         module = importlib.import_module(f"bot.channels.{name}.runtime")
         starter = await module.attach(app, routes)
         starters.append(starter)
+    # deliver only through channels this process has; console citizens other than this one are served by their `chat`
+    app.dispatcher.serve_only(set(app.channels), console_user=None if channels else CONSOLE_USER)
     scheduler = create_scheduler(app)
     scheduler.start()
     server = uvicorn.Server(
@@ -73,7 +77,7 @@ async def run(settings: Settings) -> int:
 
             log.info("no channel configured: console chat on %s", settings.database_url)
             logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))  # keep the chat readable
-            await chat(app, "console-user", None)
+            await chat(app, CONSOLE_USER, None)
         else:
             log.info("serving %s on http://%s:%s", ", ".join(channels), settings.http_host, settings.http_port)
             await server_task

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import threading
+import unicodedata
 from typing import Any, TextIO
 
 from bot.channels.render import as_plain_text
@@ -28,7 +30,7 @@ class ConsoleChannel:
     async def send(self, recipient: str, replies: list[Reply], *, kind: NoticeKind, payload: dict[str, Any]) -> None:
         """Print the message for the console user."""
         for text in as_plain_text(replies, CONSOLE_LIMIT):
-            print(f"bot> {text}\n", file=self.out, flush=True)
+            print(f"bot> {_printable(text)}\n", file=self.out, flush=True)
 
 
 class LogChannel:
@@ -48,21 +50,76 @@ class LogChannel:
                 log.warning("ALERT to %s: %s", recipient, reply.text.replace("\n", " | "))
 
 
+# how often a running chat looks for staff replies, case updates and surveys queued for its citizen
+PROACTIVE_POLL_SECONDS = 1.0
+
+
+def _printable(text: str) -> str:
+    """Terminal-safe text: lone surrogates replaced, control characters (escape sequences) dropped."""
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+
+
+def _lines(stdin: TextIO) -> asyncio.Queue[str | None]:
+    """Lines from stdin, read by a daemon thread so Ctrl-C never waits for the next Enter."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def read() -> None:
+        try:
+            for line in iter(stdin.readline, ""):
+                loop.call_soon_threadsafe(queue.put_nowait, line)
+        except (OSError, ValueError, UnicodeDecodeError):
+            pass
+        finally:
+            loop.call_soon_threadsafe(queue.put_nowait, None)
+
+    threading.Thread(target=read, name="console-stdin", daemon=True).start()
+    return queue
+
+
+async def _deliver_while_open(app, closing: asyncio.Event) -> None:
+    """Pass after pass until the chat closes; a pass is never cut off mid-send (that would orphan its row)."""
+    while not closing.is_set():
+        try:
+            await app.tick_outbox()
+        except Exception:  # a failed pass must not end the chat; the next one retries
+            log.exception("console: delivering queued messages failed")
+        try:
+            await asyncio.wait_for(closing.wait(), PROACTIVE_POLL_SECONDS)
+        except TimeoutError:
+            pass
+
+
 async def chat(app, user: str, lang: str | None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
-    """Talk to the bot line by line until end of input; numbered choices are answered by typing the number."""
+    """Talk to the bot line by line until end of input; numbered choices are answered by typing the number.
+
+    Staff replies, case updates and surveys for this citizen appear as they arrive, and those that arrived
+    while no chat was open appear at the start.
+    """
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     interactive = stdin.isatty()
+    console = app.channels.get("console")
+    if isinstance(console, ConsoleChannel):
+        console.out = stdout
     if interactive:
         print(both("console_banner") + "\n", file=stdout)
-    while True:
-        if interactive:
-            print("you> ", end="", file=stdout, flush=True)
-        line = await asyncio.to_thread(stdin.readline)
-        if not line:
-            break
-        inbound = Inbound(channel="console", user_id=user, text=line.rstrip("\n"), lang_hint=lang)
-        result = await app.engine.handle(inbound)
-        for text in as_plain_text(result.replies, CONSOLE_LIMIT):
-            print(f"bot> {text}\n", file=stdout, flush=True)
-        await app.tick_outbox()
+    closing = asyncio.Event()
+    delivering = asyncio.create_task(_deliver_while_open(app, closing))
+    lines = _lines(stdin)
+    try:
+        while True:
+            if interactive:
+                print("you> ", end="", file=stdout, flush=True)
+            line = await lines.get()
+            if line is None:
+                break
+            inbound = Inbound(channel="console", user_id=user, text=_printable(line.rstrip("\n")), lang_hint=lang)
+            result = await app.engine.handle(inbound)
+            for text in as_plain_text(result.replies, CONSOLE_LIMIT):
+                print(f"bot> {text}\n", file=stdout, flush=True)
+    finally:
+        closing.set()
+        await asyncio.gather(delivering, return_exceptions=True)
+        await app.tick_outbox()  # what staff sent during the last turn

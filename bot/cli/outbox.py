@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.masking import mask_text
 from bot.delivery.outbox import unknown_rows
 from bot.storage.models import Case, OutboxMessage
+from bot.storage.results import affected
 
 
 async def _record(session: AsyncSession, row: OutboxMessage, tz) -> dict:
@@ -52,11 +53,10 @@ async def _resolve(app, args) -> int:
         result = await session.execute(
             update(OutboxMessage).where(OutboxMessage.id == args.id, OutboxMessage.status == "unknown").values(**values)
         )
-    if not result.rowcount:
+    if not affected(result):
         print(f"outbox resolve: no unknown message #{args.id}", file=sys.stderr)
         return 1
-    if args.resend:
-        await app.tick_outbox()
+    # queued again: the running bot sends it within seconds (this process has no messaging channel)
     print(f"#{args.id}: {status}")
     return 0
 

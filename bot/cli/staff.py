@@ -151,7 +151,6 @@ async def _staff_action(app, args) -> int:
     except casework.CaseActionError as exc:
         print(f"cases {args.action}: {exc}", file=sys.stderr)
         return 1
-    await app.tick_outbox()
     print(f"{case.number}: {case.status}")
     return 0
 

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.clock import Clock
@@ -49,6 +49,20 @@ class Dispatcher:
         self.worker = worker or worker_name()
         # called in the transaction that marks rows sent (e.g. surveys schedule their reminder there)
         self.sent_hooks: list[SentHook] = []
+        # which rows this process may claim: a process delivers only through channels it really has (see `serve_only`)
+        self.scope: tuple[ColumnElement[bool], ...] = ()
+
+    def serve_only(self, channels: set[str], *, console_user: str | None = None, staff: bool = True) -> None:
+        """Claim only rows for `channels` (plus staff rows, routed to whichever staff channel this process has).
+
+        A console citizen's messages belong to their own `chat` terminal: with `console_user` this process
+        delivers that citizen's console rows and leaves other console citizens' rows for their terminals.
+        """
+        others = channels - {"console"}
+        allowed: list[ColumnElement[bool]] = [OutboxMessage.channel.in_([*others, *(["staff"] if staff else [])])]
+        if console_user is not None:
+            allowed.append(and_(OutboxMessage.channel == "console", OutboxMessage.recipient == console_user))
+        self.scope = (or_(*allowed),)
 
     async def recover_orphans(self) -> int:
         """Mark rows claimed longer than the lease ago and never finished as `unknown` for staff review."""
@@ -69,7 +83,7 @@ class Dispatcher:
         async with self.sessions() as session, session.begin():
             due = (
                 select(OutboxMessage.id)
-                .where(OutboxMessage.status == "pending", OutboxMessage.due_at <= now)
+                .where(OutboxMessage.status == "pending", OutboxMessage.due_at <= now, *self.scope)
                 .order_by(OutboxMessage.due_at, OutboxMessage.id)
                 .limit(limit)
                 .with_for_update(skip_locked=True)
