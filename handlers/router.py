@@ -116,5 +116,6 @@ async def route(turn: Turn) -> list[Reply]:
     if intent.name == "complaint":
         return await complaint.start(turn)
     if intent.name == "unknown":  # chit-chat: no procedure to look for
+        await consult.note_gap(turn)
         return await consult.unknown(turn)
     return await _on_question(turn)

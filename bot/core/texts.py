@@ -376,6 +376,9 @@ TEXTS: dict[str, tuple[str, str]] = {
         "好的，请换个说法再问一次，比如说明要办的事项名称（如“健康证”“卫生许可证”）。",
         'All right, please ask again in other words, naming the procedure if you can (e.g. "health certificate").',
     ),
+    # knowledge gaps
+    "gaps_none": ("没有未能确定回答的问题", "No questions left unanswered"),
+    "gaps_header": ("编号  次数  最近提问时间  问题（机器人的猜测）", "id  count  last asked  question (the bot's guess)"),
 }
 
 

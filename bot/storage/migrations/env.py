@@ -7,6 +7,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+import bot.storage.gap_models
 import bot.storage.survey_models
 import bot.storage.telegram_models  # noqa: F401
 from bot.storage.database import create_engine
