@@ -1,4 +1,4 @@
-"""Command line: `python -m bot run|chat|ask|kb check|db upgrade|calendar due|staff|cases` (see shared/CONTRACT.md)."""
+"""Command line: `python -m bot run|chat|ask|kb check|kb gaps|db upgrade|calendar due|staff|cases` (see shared/CONTRACT.md)."""
 
 from __future__ import annotations
 
@@ -51,23 +51,6 @@ def cmd_ask(args) -> int:
             )
             for line in result.get("explanation", []):
                 print(f"  {line}")
-    return 0
-
-
-def cmd_kb_check(args) -> int:
-    """Validate the knowledge base; exit 1 with `file: field: problem` lines on any error."""
-    from knowledge.canned import load_canned
-    from knowledge.loader import load_knowledge
-
-    settings = _settings(knowledge_dir=args.knowledge)
-    result = load_knowledge(settings.knowledge_dir)
-    errors = result.errors + load_canned(settings.knowledge_dir)[1]
-    if errors:
-        print("\n".join(errors + result.warnings))
-        print(f"{len(errors)} problem(s) found", file=sys.stderr)
-        return 1
-    warned = f" ({len(result.warnings)} warning(s) below)" if result.warnings else ""
-    print("\n".join([f"ok: {len(result.procedures)} procedures in {settings.knowledge_dir}{warned}", *result.warnings]))
     return 0
 
 
@@ -146,6 +129,7 @@ def cmd_run(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `python -m bot` and `consult-desk`."""
     from bot.channels.wechat import menu as wechat_menu
+    from bot.cli import kb as kb_cli
     from bot.cli import outbox as outbox_cli
     from bot.cli import report as report_cli
     from bot.cli import staff as staff_cli
@@ -168,10 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("--explain", action="store_true", help="show which words matched which fields, the scores and the verdict")
     ask.set_defaults(func=cmd_ask)
 
-    kb = sub.add_parser("kb", help="knowledge base tools").add_subparsers(dest="kb_command", required=True)
-    check = kb.add_parser("check", help="validate the knowledge base")
-    check.add_argument("--knowledge", type=Path)
-    check.set_defaults(func=cmd_kb_check)
+    kb_cli.register(sub, _app_command, _settings)
 
     db = sub.add_parser("db", help="database tools").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.core.messages import Choice, Reply
 from bot.core.turn import Turn
+from bot.office import knowledge_gaps
 from knowledge.format import format_procedure
 from knowledge.model import Procedure
 from knowledge.search import match_faq
@@ -38,6 +39,8 @@ async def answer_question(turn: Turn) -> list[Reply] | None:
     kb = turn.services.knowledge.current
     result = kb.search(turn.text)
     offered = result.guesses()
+    if not (result.confident and not result.ambiguous):
+        await note_gap(turn, offered[0].id if offered else None)
     if not offered:
         return None
     turn.citizen.unknown_streak = 0
@@ -55,6 +58,11 @@ async def answer_question(turn: Turn) -> list[Reply] | None:
         text = turn.t("faq_answer", title=procedure.text(turn.lang).title, q=item.q, a=item.a)
         return [Reply(text, (Choice(turn.t("full_guide"), f"p:{procedure.id}"),))]
     return [Reply(format_procedure(procedure, turn.lang))]
+
+
+async def note_gap(turn: Turn, guess: str | None = None) -> None:
+    """Keep a question the bot could not answer confidently for the office (masked, not linked to the citizen)."""
+    await knowledge_gaps.note(turn.session, turn.text, turn.lang, turn.now, guess)
 
 
 def contacts(turn: Turn) -> str:

@@ -142,5 +142,6 @@ async def route(turn: Turn) -> list[Reply]:
     if is_chitchat(turn.text):
         return await greeting.chitchat(turn)
     if intent.name == "unknown":  # out of scope: no procedure to look for, and nothing for staff either
+        await consult.note_gap(turn)
         return await consult.unknown(turn, counts=False)
     return await _on_question(turn)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
@@ -44,6 +45,17 @@ class KnowledgeBase:
         return None if position is None else self.procedures[position]
 
 
+def _settle() -> None:
+    """Move the freshly loaded knowledge base out of the garbage collector's sight.
+
+    It is read-only and lives until the next reload; without this, every full collection walks its objects again
+    (tens of thousands for a large base), which showed as 3-5 ms pauses at the 99th percentile of searches.
+    Old versions are still freed by reference counting when a reload replaces them.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def _signature(folder: Path) -> tuple:
     stats = ((str(p), os.stat(p)) for p in knowledge_files(folder))
     return tuple((name, stat.st_mtime_ns, stat.st_size) for name, stat in stats)
@@ -79,6 +91,7 @@ class KnowledgeStore:
                 return False
             self.warnings = result.warnings
             self.current = KnowledgeBase.build(result.procedures, result.synonyms)
+            _settle()
             log.info("knowledge base: %d procedures loaded from %s", len(result.procedures), self.folder)
             if self.cache_path is not None and not result.errors:
                 cache.save(self.cache_path, cache.signature(signature), result.procedures, self.current.index.export())
@@ -95,6 +108,7 @@ class KnowledgeStore:
         if errors:
             return False
         self.current = KnowledgeBase(procedures, SearchIndex.restore(procedures, state, synonyms), procedures.ids())
+        _settle()
         self.errors = []
         log.info("knowledge base: %d procedures loaded from the cache %s", len(procedures), self.cache_path)
         return True

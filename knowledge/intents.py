@@ -10,36 +10,67 @@ from knowledge.text import normalize
 CASE_NUMBER = re.compile(r"(?<![a-z0-9])(zx|ts|zg)[\s\-_]*(\d{8})[\s\-_]*(\d{4})(?![0-9])", re.IGNORECASE)
 CASE_NUMBER_ATTEMPT = re.compile(r"(?<![a-z])(zx|ts|zg)[\s\-_]*\d{4,}", re.IGNORECASE)
 
-_HELLO = r"(你好|您好|嗨|哈喽|哈啰|在吗|在不在|有人吗|有人在吗|早上好|上午好|中午好|下午好|晚上好|早|hi|hello|hey|hi there|hello there|good (morning|afternoon|evening))"
-_MAY_I_ASK = r"((请问|想问下?|问一下)?(我)?(可以|能|能不能|可不可以)(咨询|问|问问|请教)(一下|个|些|几个)?(问题|事|事情|事儿)?(吗|么|不)?|想咨询(一下|个)?(问题|事情)?|(can|may) i ask (you )?(something|a question|some questions)|i have a question)"
-_GREETING = re.compile(rf"^(({_HELLO}|{_MAY_I_ASK})[\s!！,，.。~～呀啊吗?？]*)+$")
-_GOODBYE = re.compile(
-    r"^((再见|拜拜|拜|谢谢(你|您|啦)?|多谢|感谢|好的|好嘞|好滴|知道了|明白了|没有了|没事了|没别的了|先这样|我走了|我先走了|bye|goodbye|bye bye|see you|thanks|thank you|thx|ok|okay)[\s!！,，.。~～了啦呀啊哈]*)+$"
+_HELLO = r"(你好|您好|你们好|嗨|哈喽|哈啰|哈罗|喂|在吗|在不在|有人吗|有人在吗|有人没|早上好|上午好|中午好|下午好|晚上好|早|早安|hi|hello|hey|hi there|hello there|good (morning|afternoon|evening))"
+# "may I ask something": the opener of a conversation, not yet a question
+_ASK_VERB = r"(咨询|问|问问|请教|打听)"
+_ASK_THING = r"(一下|一点|点|个|些|几个|一些)?(问题|事|事情|事儿)?"
+_MAY_I_ASK = (
+    rf"((请问|我)?(可以|能|能不能|可不可以)(跟你|向你|和你)?{_ASK_VERB}{_ASK_THING}(吗|么|不)?|"
+    rf"(我)?(想|要|来)(跟你们?|向你们?)?{_ASK_VERB}{_ASK_THING}|(我)?有(个|几个|些|一些|点)?(问题|事|事情)(想|要)?{_ASK_VERB}?(一下)?|"
+    r"(can|may|could) i ask (you )?(something|a question|some questions)|i have (a|some) questions?)"
 )
+_GREETING = re.compile(rf"^(({_HELLO}|{_MAY_I_ASK})[\s!！,，.。~～呀啊吗?？]*)+$")
+_BYE_ZH = (
+    r"再见|再会|回见|下次见|改天见|拜拜|拜|"
+    r"(谢谢|感谢|多谢)(你|您)?(们)?(的)?(帮助|帮忙|解答|回答|耐心|服务)?|谢了|谢啦|辛苦(了|啦|你了|您了)|"
+    r"好的?|好嘞|好滴|行|嗯+|哦+|ok|知道了|明白了|懂了|清楚了|了解了|收到|可以了|"
+    r"没有了|没事了|没别的了|没有别的(问题|事)?了|没(其他|其它|别的)?问题了|就这些|就这样|先这样|我走了|我先走了|我先下了"
+)
+_BYE_EN = (
+    r"bye|goodbye|bye bye|see you( later| soon)?|thanks?( you)?( (very|so) much| a lot)?|many thanks|cheers|thx|ty|okay|got it|great|"
+    r"that'?s all|that is all|no more questions|have a (nice|good) day"
+)
+_GOODBYE = re.compile(rf"^(({_BYE_ZH}|{_BYE_EN})[\s!！,，.。~～了啦呀啊哈吧]*)+$")
 _MENU = re.compile(r"^(菜单|帮助|主菜单|menu|help|start|开始)$")
+_STAFF = r"(工作人员|客服|人工|真人|活人|窗口人员|办事人员|接待人员)"
 _HANDOFF = re.compile(
-    r"转人工|人工服务|人工客服|找人工|要人工|真人|活人|接个人|换个人|(找|叫|转|接|让)(个|一个|一位)?(工作人员|客服|人)(来|跟我|和我|接|回|处理|聊|说)|"
-    r"(找|叫|联系|转接?)(个|一个|一位)?(工作人员|客服|窗口人员)|工作人员(联系|回复|处理)|别(是)?机器人|不要机器人|不想(跟|和)机器人|"
-    r"\bhuman\b|\breal person\b|\bagent\b|\boperator\b|\b(speak|talk|chat) (to|with) (a |some|your )?(person|someone|staff|officer|member of staff)"
+    r"^(人工|人工服务|人工客服|客服|真人)$|转人工|人工服务|人工客服|找人工|要人工|真人|活人|接个人|换个人|"
+    r"(找|叫|转|接|让)(个|一个|一位)?(工作人员|客服|人)(来|跟我|和我|接|回|处理|聊|说)|"
+    rf"(找|叫|联系|转接?)(个|一个|一位)?{_STAFF}|{_STAFF}(联系|回复|处理|打电话给|回电话给|给我打电话|给我回电话|打给)|"
+    rf"(跟|和|同|与)(你们的?)?{_STAFF}(直接)?(聊|说|谈|沟通|通话|联系)|别(是)?机器人|不要机器人|不想(跟|和)机器人|"
+    r"\bhuman\b|\breal person\b|\bagent\b|\boperator\b|\brepresentative\b|"
+    r"\b(speak|talk|chat) (to|with) (a |an |some|your |someone|somebody)?(person|one|body|staff|officer|member of staff)?"
 )
 _COMPLAINT_INFO = re.compile(
     r"(投诉|举报|监督|反映)(电话|热线|方式|渠道|邮箱|信箱|途径|号码|地址|窗口|部门)|(去哪|到哪|在哪|哪里|哪儿|怎么|如何|找谁|找哪|向谁|哪个部门|有什么渠道|有没有).{0,8}(投诉|举报)|"
     r"(投诉|举报).{0,12}(去哪|到哪|在哪|哪里|找谁|找哪|哪个部门|渠道|途径|方式|电话|邮箱|信箱|怎么(办|弄|做)?$|吗$)|"
+    r"匿名(投诉|举报)|(投诉|举报)人?的?(信息|身份|个人信息)?.{0,6}(保密|泄露|泄漏|曝光)|"
     r"(complaint|report|supervision) (hotline|number|phone|line|channel|email)|hotline|where (can|do|should) i (report|complain)|how (can|do) i (report|complain)|report (anonymously|a |an )"
 )
 _COMPLAINT_SELF = re.compile(r"我要(投诉|举报)|我想(投诉|举报)你们|投诉你们|举报你们|(file|make|lodge) a complaint|i want to complain")
+# how staff behaved: a complaint about the service, whatever procedure words come with it
+_CONDUCT = (
+    r"态度(很|太|非常|特别|极其|真)?(差|恶劣|不好|冷淡|冷漠|蛮横|嚣张|恶心)|服务(态度)?(很|太|真|特别)?(差|烂)|"
+    r"(太|很|好|特别|非常|真|超|那么)凶|凶巴巴|凶我|骂人|骂我|吼我|冲我(吼|喊|发火)|训斥|不耐烦|爱答不理|爱理不理|不理人|不理我|冷着脸|"
+    r"敷衍|推诿|推脱|踢皮球|推来推去|扯皮|刁难|为难我|故意为难|不作为|乱收费|多收(钱|费)|收红包|红包|回扣|索贿|受贿|吃拿卡要|走后门|"
+    r"(办事|效率|速度)(太|很|特别|真)?(慢|低)|拖(了|延|拖拉拉)|一拖再拖|跑了.{0,3}趟|来回跑|让我跑|没人管|没人理|不满意"
+)
 _COMPLAINT = re.compile(
-    r"投诉|举报|态度(很|太|非常|特别)?(差|恶劣|不好)|刁难|推诿|扯皮|乱收费|吃拿卡要|不作为|跑了.{0,3}趟|让我跑|没人管|不满意|"
-    r"\bcomplain|\bcomplaint|rude|unfair|bribe"
+    rf"投诉|举报|{_CONDUCT}|\bcomplain|\bcomplaint|\brude\b|unfriendly|unprofessional|yell(ed|ing)? at|shout(ed|ing)? at|unfair|bribe|kickback|terrible service"
 )
 _STATUS = re.compile(
     r"进度|进展|处理得?怎么样|处理(结果|到哪)|办到哪|审(批|核)(得)?(怎么样|到哪|结果|好了没|通过了没)|(怎么样了|到哪一?步了|到哪了)$|有结果了?吗|什么时候(答复|回复|处理)|查询?(我的)?(投诉|工单|案件|事项)|我的(投诉|工单|案件)|"
+    r"(投诉|举报|反映|申请|材料|件|事情?).{0,12}(有|有没有|还没|还没有)(回复|答复|结果|消息|回音|下文|人处理)|"
     r"status|progress|my (case|complaint)|track"
 )
+_DATA = r"(数据|信息|资料|记录|隐私|账号|账户|聊天记录|对话记录|手机号码?|电话号码?|身份证号?)"
 _DELETE = re.compile(
-    r"(删除|删掉|删了|清除|抹掉|销毁|注销)(我的|本人的?|个人的?)?(全部|所有)?(个人)?(数据|信息|资料|记录|隐私|账号|账户)|"
-    r"(我|本人|个人).{0,20}(数据|信息|资料|记录|手机号|电话号码|身份证号?).{0,16}(删除|删掉|删了|清除|抹掉|销毁)|"
-    r"delete (all )?my (personal )?(data|information|info|account|details)|forget me|erase my|remove my (personal )?(data|information|details)"
+    rf"(删除|删掉|删了|清除|清空|抹掉|销毁|注销)(掉)?(我|我的|本人的?|个人的?)?(全部|所有|的)*(个人)?{_DATA}|"
+    rf"(我|本人|个人).{{0,20}}{_DATA}.{{0,16}}(删除|删掉|删了|清除|清空|抹掉|销毁)|"
+    rf"(不想|不要|别|不希望|不愿意|不同意)(让|被)?(你们|贵单位|系统|平台)?(再)?(保存|保留|存储|存着|留着|记录|收集|使用)(我的?|本人的?){_DATA}|"
+    r"撤回(授权|同意)|撤销(授权|同意)|"
+    r"(delete|erase|remove|wipe) (all )?(of )?(my (personal )?(data|information|info|account|details|records)|everything (you have )?(about|on|of) me)|"
+    r"forget me|erase my|withdraw (my )?consent"
 )
 _CHITCHAT = re.compile(
     r"^(你是谁|你叫什么(名字)?|你是(不是)?(机器人|真人|ai|人工智能)|你几岁|你好笨|讲个笑话|说个笑话|唱首歌|tell me a joke|who are you|what is your name|are you a (bot|robot|human))[\s!！?？.。吗呀啊]*$"

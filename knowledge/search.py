@@ -11,12 +11,13 @@ import numpy as np
 
 from knowledge.model import Faq, Procedure, ProcedureText
 from knowledge.synonyms import Synonyms
-from knowledge.text import has_cjk, index_tokens, is_soft, is_stopword, normalize, phrase_token, phrases, word_tokens, words
+from knowledge.text import has_cjk, index_tokens, is_soft, is_stopword, normalize, phrase_token, phrases, rarity, word_tokens, words
 
 K1 = 1.2
 B = 0.6
 FIELD_WEIGHTS = {"title": 3.0, "keywords": 3.0, "questions": 1.5, "faq": 1.0}
 ANCHOR = "a:"  # postings of the words in a procedure's title and keywords: a direct answer needs one of them (or a verbatim keyword)
+TITLE = "t:"  # postings of the words in a procedure's title: where/when/phone words name the procedure whose title they are in
 PHRASE_WEIGHT = 4.0  # a whole title or keyword found verbatim in the question
 MAX_PHRASE_SCAN = 80  # characters of the question scanned for verbatim keywords
 PREFIX = 6  # English words sharing this many leading letters are taken as the same word
@@ -29,6 +30,9 @@ MIN_GUESS_EVIDENCE = 1.6
 CLOSE_RATIO = 0.8  # choices offered for a vague question score within this share of the best
 CLOSE_GAP = 0.08  # a confident runner-up ranked within this much of the best makes the question ambiguous
 SCORE_SHARE = 0.5  # how much the raw BM25 score adds to coverage when ranking
+GENERIC_RARITY = 10.0  # words more common than this in everyday Chinese are generic (see text.rarity)
+GENERIC_SHARE = 0.5  # what a generic word weighs in coverage, against a word that names something
+UNKNOWN_WEIGHT = 0.5  # what a word the knowledge base has never seen weighs against every procedure (an idf is 0.4 to 2.7)
 SCOPE_WEIGHT = 2.0  # an out-of-scope topic weighs as much as two rare words against every procedure
 VAGUE_SHARE = 0.2  # a question whose rarest word names this share of all procedures is vague
 FAQ_MATCH = 0.6  # share of the question's detail words one FAQ question must cover
@@ -72,7 +76,9 @@ class SearchResult:
         if not self.hits:
             return []
         top = max(h.score for h in self.hits)
-        floor = -1.0 if self.vague else _rank(self.hits[0], top) - CLOSE_GAP
+        if self.vague:
+            return [h.procedure for h in self.hits if h.coverage >= CONFIDENT][:limit]
+        floor = _rank(self.hits[0], top) - CLOSE_GAP
         return [h.procedure for h in self.hits if h.coverage >= CONFIDENT and h.evidence >= MIN_EVIDENCE and _rank(h, top) >= floor][:limit]
 
     def guesses(self, limit: int = 3) -> list[Procedure]:
@@ -81,8 +87,14 @@ class SearchResult:
             return self.choices(limit) if self.ambiguous else [self.hits[0].procedure]
         if self.out_of_scope:
             return []  # another office's topic: no guessing at our procedures
+        if self.vague:
+            return self.choices(limit)  # every word is shared by many procedures: the likeliest of them
         top = max((h.score for h in self.hits), default=0.0)
         return [h.procedure for h in self.hits if h.coverage >= GUESS and h.evidence >= MIN_GUESS_EVIDENCE and h.score >= top * 0.5][:limit]
+
+
+def _shared_prefix(a: str, b: str) -> int:
+    return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
 
 
 def _rank(hit: Hit, top_score: float) -> float:
@@ -112,7 +124,7 @@ class SearchIndex:
         n = self._n = max(len(procedures), 1)
         self._idf = {token: math.log(1 + (n - len(p[0]) + 0.5) / (len(p[0]) + 0.5)) for token, p in postings.items()}
         self._phrase_lengths = sorted(
-            {len(t) - 3 for t in postings if t.startswith("kw:") and 2 <= len(t) - 3 <= MAX_PHRASE_CHARS and not t.isascii()}
+            {len(t) - 3 for t in postings if t.startswith("kw:") and 3 <= len(t) - 3 <= MAX_PHRASE_CHARS and not t.isascii()}
         )
         self._scope_idf = math.log(1 + (n + 0.5) / 0.5)
         english = [t for t in self._idf if t.isascii() and t.isalpha() and len(t) >= 4]
@@ -143,6 +155,9 @@ class SearchIndex:
                             weights[phrase_token(rewritten)] += PHRASE_WEIGHT
                             for token in tokens:
                                 weights[ANCHOR + token] = 0.0
+                        if name == "title":
+                            for token in tokens:
+                                weights[TITLE + token] = 0.0
             for token, weight in weights.items():
                 rows_by_token[token].append((i, weight))
         avg = float(lengths.mean()) if len(procedures) else 1.0
@@ -193,9 +208,10 @@ class SearchIndex:
             return word
         if word in self._vocab_by_deletion:
             return self._vocab_by_deletion[word]
-        if len(word) >= PREFIX and word[:PREFIX] in self._vocab_by_prefix:
-            return self._vocab_by_prefix[word[:PREFIX]]  # register ~ registration, disinfect ~ disinfection
-        for i in range(len(word)):
+        known = self._vocab_by_prefix.get(word[:PREFIX]) if len(word) >= PREFIX else None
+        if known is not None and _shared_prefix(word, known) >= 0.8 * min(len(word), len(known)):
+            return known  # register ~ registration, disinfect ~ disinfection; electricity is not electronic
+        for i in range(len(word) if len(word) >= PREFIX else 0):  # "thank" less one letter is "tank": short words are left alone
             candidate = word[:i] + word[i + 1 :]
             if candidate in self._idf:
                 return candidate
@@ -209,7 +225,7 @@ class SearchIndex:
         chinese = "".join(ch for ch in clean if has_cjk(ch))
         candidates = [chinese[i : i + size] for size in self._phrase_lengths for i in range(len(chinese) - size + 1)]
         latin = [w for w in words(clean) if w.isascii()]
-        candidates += [" ".join(latin[i : i + size]) for size in range(1, 6) for i in range(len(latin) - size + 1)]
+        candidates += [" ".join(latin[i : i + size]) for size in range(2, 6) for i in range(len(latin) - size + 1)]
         return [token for token in ("kw:" + c for c in candidates) if token in self._postings]
 
     def _has(self, token: str, doc: int) -> bool:
@@ -219,6 +235,13 @@ class SearchIndex:
         docs = posting[0]
         at = int(np.searchsorted(docs, doc))
         return bool(at < len(docs) and docs[at] == doc)
+
+    def _hit(self, parts: list[str], doc: int) -> float:
+        """How much of a word a procedure has: its bigrams weighted by rarity, so 死亡医学证明 is not half-found in 出生医学证明."""
+        if len(parts) == 1:
+            return 1.0 if self._has(parts[0], doc) else 0.0
+        total = sum(self._idf[t] for t in parts)
+        return sum(self._idf[t] for t in parts if self._has(t, doc)) / total if total else 0.0
 
     def _known(self, word: str) -> tuple[list[str], float]:
         """The tokens of a word the index knows, and the word's weight (0 when the knowledge base has never seen it)."""
@@ -236,19 +259,50 @@ class SearchIndex:
         The weight is 0 unless one matched word is in the procedure's title or keywords, or a keyword is in the question verbatim.
         """
         all_soft = all(is_soft(w) for w, _, _ in query)
+        generic = self._generic
         total, matched, found = scope, 0.0, []
         verbatim = sum(self._idf[p] for p in phrases if self._has(p, doc))
         anchored = verbatim > 0
+        everyday = 0  # everyday words found in the title or keywords: two of them together (医院 + 广告) name a procedure
         for word, parts, weight in query:
-            hit = sum(self._has(t, doc) for t in parts) / len(parts)
+            hit = self._hit(parts, doc)
             if is_soft(word) and not all_soft and hit < 1.0:
                 continue  # asking "where/when/how much" must not count against a procedure that answers it
+            if generic(word) and not is_soft(word):
+                weight *= GENERIC_SHARE
             total += weight
             matched += weight * hit
             if hit:
                 found.append(word)
-                anchored = anchored or (not is_soft(word) and all(self._has(ANCHOR + t, doc) for t in parts))
+                if is_soft(word):
+                    anchored = anchored or all(self._has(TITLE + t, doc) for t in parts)
+                elif all(self._has(ANCHOR + t, doc) for t in parts):
+                    everyday += generic(word)
+                    anchored = anchored or not generic(word) or everyday >= 2
         return (float(matched / total) if total else 0.0), (float(matched + verbatim) if anchored else 0.0), found
+
+    def _hit_of(self, doc: int, score: float, query, scope: float, verbatim: list[str]) -> tuple[Hit, list[str]]:
+        coverage, evidence, found = self._coverage(doc, query, scope, verbatim)
+        return Hit(self.procedures[doc], score, coverage, evidence), found
+
+    def _typo(self, word: str) -> bool:
+        """An English word one letter away from one the office uses (oppen ~ open): a slip of the keyboard, not another topic."""
+        if not word.isascii() or len(word) < 4:
+            return False
+        variants = self.synonyms.replace
+        candidates = [word[:i] + word[i + 1 :] for i in range(len(word))]
+        return word in self._vocab_by_deletion or any(c in self._idf or c in variants or c in self._vocab_by_deletion for c in candidates)
+
+    def _names_something(self, word: str, parts: list[str]) -> bool:
+        """A known word that could name the question's topic: not a where/when word, not everyday, not shared by many procedures."""
+        if is_soft(word) or self._generic(word) or (len(parts) > 0 and all(self._generic(p) for p in parts)):
+            return False  # 多少度 is known only by its everyday 多少
+        return min(self._postings[t][0].size for t in parts) / self._n < VAGUE_SHARE
+
+    @staticmethod
+    def _generic(word: str) -> bool:
+        """An everyday word (孩子, 机构, 设置, 上): it may help ranking but never names a procedure on its own."""
+        return 0.0 < rarity(word) < GENERIC_RARITY
 
     def _vague(self, query: list[tuple[str, list[str], float]]) -> bool:
         """True when even the rarest word of the question is shared by many procedures (e.g. "许可证怎么办")."""
@@ -268,10 +322,21 @@ class SearchIndex:
         if not content or not self.procedures:
             return SearchResult((), False, False)
         query = []
+        unknown = []
         for word in dict.fromkeys(content):
             parts, weight = self._known(word)
-            if parts:  # words the knowledge base has never seen are the citizen's situation, not the question
+            if parts:
                 query.append((word, parts, weight))
+            elif len(word) > 1 and not is_soft(word):
+                unknown.append(word)
+        # words the knowledge base has never seen are the citizen's situation or another office's topic: they weigh a little
+        # against every procedure, so one matching word among many strange ones is not a confident answer
+        unseen = UNKNOWN_WEIGHT * len(unknown)
+        # ... and when the question names nothing of ours (only everyday, shared or where/when words) but does name something we
+        # have never heard of (房产证, 车辆, a dog), that thing is its topic: another office's, so no guesses at ours either
+        strange = [w for w in unknown if not self._typo(w)]
+        if any(self._names_something(word, parts) for word, parts, _ in query):
+            strange = []
         scores = np.zeros(len(self.procedures), dtype=np.float32)
         verbatim = self._phrase_tokens(rewritten)
         query_tokens = [tok for _, parts, _ in query for tok in parts] + phrases(content) + verbatim
@@ -282,11 +347,15 @@ class SearchIndex:
         count = min(limit, len(self.procedures))
         top = np.argpartition(-scores, count - 1)[:count] if count < len(scores) else np.arange(len(scores))
         ranked = sorted((int(i) for i in top if scores[i] > 0), key=lambda i: -scores[i])
-        scope = SCOPE_WEIGHT * self._scope_idf * len(scope_words)
-        scored = []
-        for i in ranked:
-            coverage, evidence, found = self._coverage(i, query, scope, verbatim)
-            scored.append((Hit(self.procedures[i], float(scores[i]), coverage, evidence), found))
+        if any(len(token) >= 6 for token in verbatim):
+            scope_words = []  # the question names one of our procedures by its own title or keyword (出生证明 … 结婚证): it is ours
+        scope = SCOPE_WEIGHT * self._scope_idf * len(scope_words) + unseen
+        scored = [self._hit_of(i, float(scores[i]), query, scope, verbatim) for i in ranked]
+        if strange and not any(hit.evidence >= MIN_EVIDENCE and not all(map(is_soft, found)) for hit, found in scored):
+            # nothing of ours is named, not even by two everyday words together (医院 + 广告): the strange word is the topic
+            scope_words = [*scope_words, *strange]
+            scope += SCOPE_WEIGHT * self._scope_idf * len(strange)
+            scored = [self._hit_of(i, float(scores[i]), query, scope, verbatim) for i in ranked]
         # a procedure that has every word of the question beats one that merely has its commonest word many times
         top_score = scored[0][0].score if scored else 1.0
         scored.sort(key=lambda pair: -_rank(pair[0], top_score))
@@ -304,7 +373,9 @@ class SearchIndex:
         confident = best.coverage >= CONFIDENT and best.evidence >= MIN_EVIDENCE
         others = [h for h in hits[1:] if h.coverage >= CONFIDENT and h.evidence >= MIN_EVIDENCE]
         close = [h for h in others if _rank(h, top_score) >= _rank(best, top_score) - CLOSE_GAP]
-        vague = len(others) >= 2 and self._vague(query)
+        # every word of the question is shared by many procedures (许可证怎么办): a choice, even if one has it verbatim
+        # (unless it names one by a keyword of its own: 开诊所)
+        vague = sum(h.coverage >= CONFIDENT for h in hits) >= 2 and self._vague(query) and not verbatim
         result = SearchResult(tuple(hits), confident, confident and bool(close or vague), vague, tuple(content), tuple(scope_words))
         if explain:
             lines = self._explain(content, query, scope_words, hits, matched_words)

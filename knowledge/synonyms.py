@@ -126,8 +126,14 @@ def validate(data: object, display: str) -> tuple[dict[str, Any], list[str]]:
             continue
         for head, words in value.items():
             clean[section][str(head)] = _strings(words, f"{section}.{head}", errors, display)
-    if data.get("out_of_scope") is not None:
-        clean["out_of_scope"] = _strings(data["out_of_scope"], "out_of_scope", errors, display)
+    scope = data.get("out_of_scope")
+    if scope is not None:
+        if not isinstance(scope, list) or not scope:
+            errors.append(f"{display}: out_of_scope: expected a non-empty list of words or of word groups")
+        else:  # words, or groups of words (one topic a line)
+            for i, item in enumerate(scope):
+                group = item if isinstance(item, list) else [item]
+                clean["out_of_scope"].extend(_strings(group, f"out_of_scope[{i}]", errors, display))
     return clean, errors
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
+import math
 import re
 import threading
 import unicodedata
@@ -292,11 +294,27 @@ def add_words(new_words) -> None:
     with _lock:
         for word in new_words:
             if len(word) >= 2 and _CJK_RUN.fullmatch(word) and word not in _added:
+                _original_freq.setdefault(word, segmenter.FREQ.get(word, 0))
                 segmenter.add_word(word, freq=max(segmenter.suggest_freq(word), 1000))
                 _added.add(word)
 
 
 _added: set[str] = set()
+_original_freq: dict[str, int] = {}
+
+
+@functools.lru_cache(maxsize=65536)
+def rarity(word: str) -> float:
+    """How unusual a Chinese word is in everyday language: -log of its share of the segmenter's corpus.
+
+    孩子 8.1, 机构 8.0, 备案 9.8 are everyday words; 疫苗 12.0, 诊所 12.8, 健康证 16.5 name things; a word the
+    corpus has never seen (出生医学证明, a compound of the office's) is rarest. English words get 0: nothing is known of them here.
+    """
+    if not _CJK_RUN.fullmatch(word):
+        return 0.0
+    segmenter = _jieba()
+    freq = _original_freq.get(word, segmenter.FREQ.get(word, 0))
+    return math.log(segmenter.total / max(freq, 1))
 
 
 def warm_up() -> None:
@@ -386,4 +404,6 @@ def phrase_token(text: str) -> str:
     """The verbatim-phrase token of a title or keyword: Chinese characters run together, English stems spaced."""
     text = normalize(text, limit=200, simplify=False)
     chinese = "".join(_CJK_RUN.findall(text))
+    if chinese and _LATIN_WORD.search(text):
+        return "kw:" + "".join(_TOKEN_RUN.findall(text))  # "DR许可" is not the phrase "许可": kept whole, never found verbatim
     return "kw:" + (chinese if chinese else " ".join(stem(w) for w in _LATIN_WORD.findall(text)))

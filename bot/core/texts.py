@@ -547,6 +547,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "actor_cli": ("命令行", "command line"),
     "actor_bot": ("咨询台", "Consult Desk"),
     "actor_staff": ("工作人员", "staff"),
+    # knowledge gaps
+    "gaps_none": ("没有未能确定回答的问题", "No questions left unanswered"),
+    "gaps_header": ("编号  次数  最近提问时间  问题（机器人的猜测）", "id  count  last asked  question (the bot's guess)"),
 }
 
 

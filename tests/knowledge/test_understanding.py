@@ -145,3 +145,50 @@ def test_dev_half_of_the_evaluation_set_keeps_its_figures(kb):
         direct += got == expected and (confident or expected == "unknown")
         wrong += got != expected and got != "unknown" and confident
     assert right / len(rows) >= 0.95 and direct / len(rows) >= 0.90 and wrong / len(rows) <= 0.02, (right, direct, wrong)
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("放射科医生太凶了", "complaint"),
+        ("窗口工作人员爱答不理", "complaint"),
+        ("谢谢你的帮助，再会", "goodbye"),
+        ("thank you very much", "goodbye"),
+        ("不想让你们保存我的手机号了", "privacy"),
+        ("I want you to delete everything you have about me", "privacy"),
+        ("可以让工作人员给我回电话吗", "handoff"),
+        ("我上周的投诉有回复了吗", "case_status"),
+    ],
+)
+def test_intents_are_written_from_the_language(kb, question, intent):
+    assert analyse(kb, question)["intent"] == intent
+
+
+@pytest.mark.parametrize("question", ["许可要多久", "证丢了怎么办", "要带什么材料"])
+def test_one_generic_word_is_never_a_confident_answer(kb, question):
+    assert analyse(kb, question)["confident"] is False
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "小狗打疫苗去哪里",
+        "车辆年检去哪",
+        "房产证丢了怎么补",
+        "明天温度多少度",
+        "how do I pay my electricity bill",
+        "where can I buy a cheap phone",
+    ],
+)
+def test_a_topic_the_office_never_names_is_out_of_scope(kb, question):
+    assert analyse(kb, question)["intent"] == "unknown"
+
+
+def test_a_procedure_named_by_its_own_keyword_stays_ours_despite_an_out_of_scope_word(kb):
+    result = analyse(kb, "老公去领出生证明需要带结婚证吗")
+    assert (result["intent"], result["id"]) == ("procedure", "birth-certificate")
+
+
+def test_a_partly_shared_long_word_does_not_pick_the_wrong_certificate(kb):
+    result = analyse(kb, "死亡证明上的名字写错了一个字")
+    assert result["id"] == "death-certificate"

@@ -1,7 +1,7 @@
 """web desk: passwords, sessions, login failures, read marks, reassignment flags
 
 Revision ID: 0005_desk
-Revises: 0003_surveys
+Revises: 0004_knowledge_gaps
 """
 from alembic import op
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ import bot.storage.models
 
 
 revision = "0005_desk"
-down_revision = "0003_surveys"
+down_revision = "0004_knowledge_gaps"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,119 @@
+"""Knowledge gaps: questions the bot could not answer confidently, kept (masked, grouped, counted) for the office.
+
+A clerk attaches a gap to a procedure as an example question (written into that procedure's YAML `questions:` list,
+validated, the knowledge base reloaded, audited) or marks it out of scope. Gaps are not linked to any citizen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.masking import mask_text
+from bot.office import audit
+from bot.storage.gap_models import KnowledgeGap
+from bot.storage.upsert import insert_ignore
+from knowledge.base import KnowledgeStore
+from knowledge.editing import add_question, procedure_file
+from knowledge.loader import load_file
+from knowledge.text import normalize
+
+MAX_TEXT = 500
+_PUNCTUATION = re.compile(r"[\W_]+")
+
+
+class GapError(Exception):
+    """A gap action that cannot be done (unknown gap or procedure, already handled, or an edit the checker refuses)."""
+
+
+def group_key(text: str) -> str:
+    """The wording a gap is grouped by: masked, normalised (case, width, traditional characters), without punctuation or spaces."""
+    return _PUNCTUATION.sub("", normalize(mask_text(text)))[:200]
+
+
+async def note(session: AsyncSession, text: str, lang: str, now: datetime, guess: str | None = None) -> None:
+    """Count one unanswered question: a new row for a new wording, else one more on the existing row."""
+    key = group_key(text)
+    if not key:
+        return
+    values = {
+        "key": key,
+        "text": mask_text(" ".join(text.split()))[:MAX_TEXT],
+        "lang": lang,
+        "count": 1,
+        "guess": guess,
+        "status": "open",
+        "first_seen": now,
+        "last_seen": now,
+    }
+    if not await insert_ignore(session, KnowledgeGap, values, ["key"]):
+        await session.execute(
+            update(KnowledgeGap).where(KnowledgeGap.key == key).values(count=KnowledgeGap.count + 1, last_seen=now, guess=guess)
+        )
+
+
+async def listing(session: AsyncSession, since: datetime | None = None, *, include_resolved: bool = False) -> list[KnowledgeGap]:
+    """Gaps last seen since `since` (all when None), most asked first; open ones only unless `include_resolved`."""
+    query = select(KnowledgeGap)
+    if since is not None:
+        query = query.where(KnowledgeGap.last_seen >= since)
+    if not include_resolved:
+        query = query.where(KnowledgeGap.status == "open")
+    rows = await session.scalars(query.order_by(KnowledgeGap.count.desc(), KnowledgeGap.last_seen.desc(), KnowledgeGap.id))
+    return list(rows)
+
+
+async def _open_gap(session: AsyncSession, gap_id: int) -> KnowledgeGap:
+    gap = await session.get(KnowledgeGap, gap_id)
+    if gap is None:
+        raise GapError(f"no knowledge gap {gap_id}")
+    if gap.status != "open":
+        raise GapError(f"knowledge gap {gap_id} is already {gap.status}")
+    return gap
+
+
+def _write_question(knowledge_dir: Path, procedure_id: str, question: str, lang: str) -> None:
+    """Add the example question to the procedure's file; put the file back as it was if the result does not load."""
+    path = procedure_file(knowledge_dir, procedure_id)
+    if path is None:
+        raise GapError(f"no file defines procedure {procedure_id}")
+    before = path.read_text(encoding="utf-8")
+    if question in before:
+        return  # already an example (or otherwise written there): nothing to add
+    try:
+        after = add_question(before, question, lang)
+    except ValueError as exc:
+        raise GapError(f"{path.name}: {exc}") from None
+    path.write_text(after, encoding="utf-8")
+    procedure, errors = load_file(path, path.name)
+    if errors or procedure is None or procedure.id != procedure_id:
+        path.write_text(before, encoding="utf-8")
+        raise GapError("; ".join(errors) or f"{path.name}: the edited file no longer defines {procedure_id}")
+
+
+async def attach(
+    session: AsyncSession, store: KnowledgeStore, gap_id: int, procedure_id: str, *, actor: str, now: datetime
+) -> KnowledgeGap:
+    """Teach the bot a missed question: add it to the procedure's example questions, reload, audit, close the gap."""
+    gap = await _open_gap(session, gap_id)
+    if store.current.get(procedure_id) is None:
+        raise GapError(f"no procedure {procedure_id}")
+    await asyncio.to_thread(_write_question, store.folder, procedure_id, gap.text, gap.lang)
+    if not await asyncio.to_thread(store.reload):
+        raise GapError("the knowledge base did not reload: " + "; ".join(store.errors[:3]))
+    gap.status, gap.procedure_id, gap.resolved_by, gap.resolved_at = "attached", procedure_id, actor, now
+    audit.record(session, case_id=None, actor=actor, action="knowledge_gap_attached", now=now, detail=f"{procedure_id}: {gap.text}")
+    return gap
+
+
+async def mark_out_of_scope(session: AsyncSession, gap_id: int, *, actor: str, now: datetime) -> KnowledgeGap:
+    """Close a gap as another office's topic (or chit-chat): nothing to teach."""
+    gap = await _open_gap(session, gap_id)
+    gap.status, gap.resolved_by, gap.resolved_at = "out_of_scope", actor, now
+    audit.record(session, case_id=None, actor=actor, action="knowledge_gap_out_of_scope", now=now, detail=gap.text)
+    return gap
