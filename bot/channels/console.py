@@ -6,11 +6,11 @@ import asyncio
 import logging
 import sys
 import threading
-import unicodedata
 from typing import Any, TextIO
 
 from bot.channels.render import as_plain_text
 from bot.core.messages import Inbound, Reply
+from bot.core.printable import printable
 from bot.core.texts import both, staff_text
 from bot.delivery.notices import NoticeKind
 
@@ -30,7 +30,7 @@ class ConsoleChannel:
     async def send(self, recipient: str, replies: list[Reply], *, kind: NoticeKind, payload: dict[str, Any]) -> None:
         """Print the message for the console user."""
         for text in as_plain_text(replies, CONSOLE_LIMIT):
-            print(f"bot> {_printable(text)}\n", file=self.out, flush=True)
+            print(f"bot> {printable(text)}\n", file=self.out, flush=True)
 
 
 class LogChannel:
@@ -52,12 +52,6 @@ class LogChannel:
 
 # how often a running chat looks for staff replies, case updates and surveys queued for its citizen
 PROACTIVE_POLL_SECONDS = 1.0
-
-
-def _printable(text: str) -> str:
-    """Terminal-safe text: lone surrogates replaced, control characters (escape sequences) dropped."""
-    text = text.encode("utf-8", "replace").decode("utf-8")
-    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
 
 
 def _lines(stdin: TextIO) -> asyncio.Queue[str | None]:
@@ -115,7 +109,7 @@ async def chat(app, user: str, lang: str | None, stdin: TextIO | None = None, st
             line = await lines.get()
             if line is None:
                 break
-            inbound = Inbound(channel="console", user_id=user, text=_printable(line.rstrip("\n")), lang_hint=lang)
+            inbound = Inbound(channel="console", user_id=user, text=printable(line.rstrip("\n")), lang_hint=lang)
             result = await app.engine.handle(inbound)
             for text in as_plain_text(result.replies, CONSOLE_LIMIT):
                 print(f"bot> {text}\n", file=stdout, flush=True)

@@ -44,10 +44,11 @@ async def case_record(session: AsyncSession, case: Case, tz, *, history: bool = 
     if history:
         record["description"] = mask_text(case.description)
         record["place"] = mask_text(case.place or "") or None
-        record["resolution"] = case.resolution
+        record["resolution"] = mask_text(case.resolution) if case.resolution else None
         record["attachments"] = await session.scalar(select(func.count()).select_from(Attachment).where(Attachment.case_id == case.id))
         record["history"] = [
-            {"at": _iso(e.created_at, tz), "actor": e.actor, "action": e.action, "detail": e.detail} for e in await trail(session, case.id)
+            {"at": _iso(e.created_at, tz), "actor": e.actor, "action": e.action, "detail": mask_text(e.detail or "")}
+            for e in await trail(session, case.id)
         ]
         record["messages"] = await case_conversation(session, case, tz)
     return record

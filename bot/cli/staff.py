@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.cli.output import case_record, case_table
+from bot.core.printable import printable
 from bot.core.texts import both, staff_text
 from bot.office import accounts, casework, staff_verbs
 from bot.storage.models import Case, Staff
@@ -107,7 +108,7 @@ async def _cases_list(app, args) -> int:
         if args.status:
             query = query.where(Case.status == args.status)
         records = [await case_record(session, c, app.settings.tz) for c in await session.scalars(query)]
-    print(json.dumps(records, ensure_ascii=False, indent=2) if args.json else case_table(records))
+    print(json.dumps(records, ensure_ascii=False, indent=2) if args.json else printable(case_table(records)))
     return 0
 
 
@@ -123,14 +124,14 @@ async def _cases_show(app, args) -> int:
     else:
         for key, value in record.items():
             if key not in ("history", "messages"):
-                print(f"{key}: {value if value is not None else '-'}")
+                print(printable(f"{key}: {value if value is not None else '-'}"))
         print("history:")
         for event in record["history"]:
-            print(f"  {event['at']}  {event['actor']}  {event['action']}  {event['detail']}")
+            print(printable(f"  {event['at']}  {event['actor']}  {event['action']}  {event['detail']}"))
         print("messages:")
         for line in record["messages"]:
             marker = staff_text("internal_note_marker") if line["from"] == "note" else ""
-            print(f"  {line['at']}  [{line['from']}] {line['author']}{marker}: {line['text']}")
+            print(printable(f"  {line['at']}  [{line['from']}] {line['author']}{marker}: {line['text']}"))
     return 0
 
 
