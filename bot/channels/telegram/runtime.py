@@ -38,8 +38,6 @@ POLL_BACKOFF = 0.5  # after a failed getUpdates, this much longer each time …
 MAX_POLL_BACKOFF = 5.0  # … up to this
 LEADER_RETRY_SECONDS = 1.0  # a process that does not poll asks for the polling lock this often
 POLL_LOCK_KEY = 0x7E1E_60A1  # the PostgreSQL advisory lock of the polling process
-# a committed reply not yet claimed by its own process is the outbox's to send after this long (that process died)
-REPLY_GRACE = timedelta(seconds=20)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 COMMANDS = ("start", "help", "status", "delete")
 # set per update: whether its turn published a case event, i.e. queued outbox rows that are due now
@@ -157,6 +155,7 @@ class TelegramRuntime:
         self.chats = KeyedLocks()
         self.desk = StaffDesk(app, sender, staff_chat, self.kick) if staff_chat else None
         self.leader = PollLeader(app.db)
+        self.grace = timedelta(seconds=app.settings.telegram_reply_grace_seconds)
         self._deliveries: dict[int, asyncio.Task] = {}  # per chat, the last delivery: the next one waits for it
         self._tasks: set[asyncio.Task] = set()
         self._poller: asyncio.Task | None = None
@@ -252,10 +251,10 @@ class TelegramRuntime:
 
         async def queue_reply(session, citizen, replies: list[Reply], now) -> None:
             # the reply commits with the turn: whoever claims it first (this process right away, the outbox
-            # after REPLY_GRACE, or a redelivery of this update) sends it, and only once
+            # after the grace period, or a redelivery of this update) sends it, and only once
             if replies:
                 notice = Notice(kind=NoticeKind.ANSWER_PART, channel=CHANNEL, recipient=str(chat_id), replies=tuple(replies), dedup_key=key)
-                await enqueue(session, notice, due_at=now + REPLY_GRACE, now=now)
+                await enqueue(session, notice, due_at=now + self.grace, now=now)
 
         async with self.chats.hold((CHANNEL, str(chat_id))):
             result = await self.app.engine.handle(inbound, after_turn=queue_reply)
