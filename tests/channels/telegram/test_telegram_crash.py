@@ -112,6 +112,7 @@ async def test_telegram_is_told_to_forget_an_update_only_once_its_turn_committed
         await world.say(*(api.message(user, "办健康证要带什么东西") for user in range(7200, 7210)))
         await world.say(api.message(ALICE, "你好"), api.message(ALICE, "投诉电话是多少"))
     finally:
+        api.listeners.remove(check)
         reader.close()
     assert len({c.params.get("chat_id") for c in api.calls_of("sendMessage")}) == 11
     assert premature == [], "confirmed to Telegram before the turn was saved: lost if the process dies now"
