@@ -12,6 +12,7 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -99,9 +100,9 @@ class PollLeader:
     """On PostgreSQL, one process at a time polls Telegram (two pollers on a token end each other's requests with
     409): a session-level advisory lock, released by the database the moment its holder's connection drops."""
 
-    def __init__(self, db) -> None:
+    def __init__(self, db: AsyncEngine) -> None:
         self.db = db
-        self._connection = None
+        self._connection: AsyncConnection | None = None
 
     async def acquire(self) -> bool:
         """True when this process polls: SQLite (one process), or the lock is (still) ours."""
@@ -109,9 +110,9 @@ class PollLeader:
             return True
         try:
             if self._connection is None:
-                self._connection = await self.db.connect()
-                got = await self._connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": POLL_LOCK_KEY})
-                await self._connection.commit()
+                self._connection = connection = await self.db.connect()
+                got = await connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": POLL_LOCK_KEY})
+                await connection.commit()
                 if not got:
                     await self.release()
                     return False
