@@ -148,7 +148,7 @@ async def _start_bot(api: FakeBotAPI, database_url: str, tmp_path) -> asyncio.su
     return process
 
 
-async def test_kill_9_loses_neither_the_queued_messages_nor_a_committed_reply(api, database_url, tmp_path):
+async def test_kill_9_loses_neither_the_queued_messages_nor_a_committed_reply(database_url, api, tmp_path):
     """Alice's first answer hangs on its way to Telegram; she writes twice more; the process is killed with
     SIGKILL. After the restart both later messages are answered, exactly once each, and the first reply —
     orphaned mid-send — is left claimed for the outbox's orphan check (unknown, staff alerted), never re-sent."""
