@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     telegram_rate_per_chat_seconds: float = Field(1.0, ge=0)
     telegram_rate_group_per_minute: int = Field(20, ge=1)
     telegram_rate_overall_per_second: float = Field(30.0, gt=0)
+    # a committed reply its own process has not begun sending after this long is the outbox's (that process died)
+    telegram_reply_grace_seconds: float = Field(10.0, ge=0)
 
     wechat_app_id: str | None = None
     wechat_app_secret: str | None = None

@@ -28,7 +28,8 @@ def create_scheduler(app) -> AsyncIOScheduler:
         "outbox": (app.tick_outbox, 5),
         "sla": (app.sweep, 60),
         "knowledge": (app.reload_knowledge, 30),
-        "orphans": (app.recover_orphans, 300),
+        # a row orphaned mid-send is found (unknown, staff alerted) within about one lease
+        "orphans": (app.recover_orphans, min(300, app.settings.outbox_lease_seconds)),
         "retention": (app.purge, 3600),
         "wechat_nonces": (app.forget_wechat_nonces, 300),
         "digest": (lambda: digest.tick(app), 60),

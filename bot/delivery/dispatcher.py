@@ -103,6 +103,28 @@ class Dispatcher:
             )
         return rows
 
+    async def send_now(self, dedup_key: str) -> str | None:
+        """Claim the pending row with this dedup key, however far off its due time, and send it now.
+
+        Returns the outcome ("sent", "retry", "failed"), or None when no such row is pending: none was queued, it
+        went out already, or another worker holds it. The claim is the row's one way out, so it is sent once.
+        """
+        now = self.clock.now()
+        async with self.sessions() as session, session.begin():
+            claimed = await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.dedup_key == dedup_key[:191], OutboxMessage.status == "pending")
+                .values(status="sending", claimed_at=now, claimed_by=self.worker, attempts=OutboxMessage.attempts + 1)
+            )
+            if not affected(claimed):
+                return None
+            row = await session.scalar(select(OutboxMessage).where(OutboxMessage.dedup_key == dedup_key[:191]))
+        if row is None:  # pragma: no cover - claimed in this very transaction
+            return None
+        outcome, error, delivered = await self._deliver(row)
+        await self._finish(row, outcome, error, delivered, [])
+        return outcome
+
     async def _deliver(self, row: OutboxMessage) -> tuple[str, str | None, int]:
         """Hand one row to its channel: (outcome, error, parts delivered before a failure)."""
         route: Route | None = Route(row.channel, row.recipient)

@@ -47,6 +47,13 @@ class Failure:
     after: int = 0  # matching calls that still succeed before this failure applies
 
 
+class _Conflict(Exception):
+    """A getUpdates call ended by a newer one, as Telegram ends it (409) when two pollers share a token."""
+
+
+STALL = 0  # a Failure status: the request never gets an answer (the network swallowed it) and delivers nothing
+
+
 def _multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str, bytes]]:
     """Form fields and uploaded files of a multipart/form-data body."""
     message = BytesParser(policy=email.policy.HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
@@ -81,6 +88,10 @@ class FakeBotAPI:
         self.calls: list[Call] = []
         self.failures: dict[str, list[Failure]] = {}
         self._pending: list[dict[str, Any]] = []
+        self._polls = 0  # getUpdates calls so far: a newer one ends the one still waiting with 409
+        self._released = asyncio.Event()  # set at stop: stalled requests end
+        self.webhook_url = ""  # set by setWebhook: getUpdates is refused while it is
+        self.delivered_updates: list[int] = []  # every update id getUpdates handed out, redeliveries included
         self._arrived = asyncio.Condition()
         self._update_ids = itertools.count(1000)
         self._message_ids = itertools.count(1)
@@ -114,6 +125,7 @@ class FakeBotAPI:
     async def stop(self) -> None:
         """Release long polls and stop serving."""
         self._closing = True
+        self._released.set()
         async with self._arrived:
             self._arrived.notify_all()
         if self._server is not None:
@@ -141,7 +153,8 @@ class FakeBotAPI:
         chat_id: int | None = None,
         after: int = 0,
     ) -> None:
-        """Answer the next call of `method` (to `chat_id`, if given; after `after` more successes) with an error: 429, 400, 403, 5xx."""
+        """Answer the next call of `method` (to `chat_id`, if given; after `after` more successes) with an error: 429, 400, 403, 5xx;
+        or, with status STALL, never answer it (it delivers nothing), as when a request is lost on its way."""
         default = {
             429: f"Too Many Requests: retry after {retry_after}",
             400: "Bad Request: message is malformed",
@@ -161,6 +174,10 @@ class FakeBotAPI:
                 ids.append(update["update_id"])
             self._arrived.notify_all()
         return ids
+
+    def unconfirmed(self) -> list[int]:
+        """Ids of the updates Telegram still holds: not yet confirmed by a getUpdates offset past them."""
+        return [u["update_id"] for u in self._pending]
 
     def calls_of(self, method: str) -> list[Call]:
         """Every recorded call of one method, in order."""
@@ -282,18 +299,34 @@ class FakeBotAPI:
         return result
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
-        offset = params.get("offset") or 0
+        """As Telegram: an offset confirms (forgets) every update below it, a negative one keeps only the last
+        -offset; everything else stays and is handed out again to every call until confirmed. A newer call
+        ends one still waiting with 409 Conflict (two pollers on one token)."""
+        offset = int(params.get("offset") or 0)
         timeout = float(params.get("timeout") or 0)
-        limit = int(params.get("limit") or 100)
+        limit = min(max(int(params.get("limit") or 100), 1), 100)
         async with self._arrived:
-            # confirmed updates are gone for good, as on Telegram's side
-            self._pending = [u for u in self._pending if u["update_id"] >= offset]
-            if not self._pending and timeout > 0 and not self._closing:
+            self._polls += 1
+            mine = self._polls
+            self._arrived.notify_all()  # a poll still waiting learns it was superseded
+            if offset < 0:
+                self._pending = self._pending[offset:]
+            elif offset:
+                self._pending = [u for u in self._pending if u["update_id"] >= offset]
+            deadline = time.monotonic() + timeout
+            while not self._pending and not self._closing:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
                 try:
-                    await asyncio.wait_for(self._arrived.wait(), timeout)
+                    await asyncio.wait_for(self._arrived.wait(), remaining)
                 except TimeoutError:
-                    pass
-            return [u for u in self._pending if u["update_id"] >= offset][:limit]
+                    break
+                if self._polls != mine:
+                    raise _Conflict()
+            handed = self._pending[:limit]
+            self.delivered_updates += [u["update_id"] for u in handed]
+            return handed
 
     async def _endpoint(self, request: Request) -> JSONResponse:
         method = request.path_params["method"]
@@ -322,11 +355,22 @@ class FakeBotAPI:
         if failure is not None:
             call.failed = True
             queued.remove(failure)
+            if failure.status == STALL:
+                await self._released.wait()
+                return JSONResponse({"ok": False, "error_code": 504, "description": "Gateway Timeout"}, status_code=504)
             body: dict[str, Any] = {"ok": False, "error_code": failure.status, "description": failure.description}
             if failure.retry_after is not None:
                 body["parameters"] = {"retry_after": failure.retry_after}
             return JSONResponse(body, status_code=failure.status)
-        return JSONResponse({"ok": True, "result": await self._result(method, params)})
+        try:
+            result = await self._result(method, params)
+        except _Conflict as conflict:
+            call.failed = True
+            description = (
+                str(conflict) or "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+            )
+            return JSONResponse({"ok": False, "error_code": 409, "description": description}, status_code=409)
+        return JSONResponse({"ok": True, "result": result})
 
     async def _result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
@@ -340,7 +384,19 @@ class FakeBotAPI:
                 "supports_inline_queries": False,
             }
         if method == "getUpdates":
+            if self.webhook_url:
+                raise _Conflict(
+                    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
+                )
             return await self._get_updates(params)
+        if method == "setWebhook":
+            self.webhook_url = params.get("url", "")
+            return True
+        if method == "deleteWebhook":
+            self.webhook_url = ""
+            if str(params.get("drop_pending_updates", "")).lower() == "true":
+                self._pending.clear()
+            return True
         if method in ("sendMessage", "sendPhoto", "sendDocument"):
             return self._message_result(params)
         if method == "copyMessage":
@@ -352,7 +408,7 @@ class FakeBotAPI:
         if method == "getFile":
             return {"file_id": params.get("file_id"), "file_unique_id": "u", "file_size": 3, "file_path": "photos/file.jpg"}
         if method == "getWebhookInfo":
-            return {"url": "", "has_custom_certificate": False, "pending_update_count": len(self._pending)}
+            return {"url": self.webhook_url, "has_custom_certificate": False, "pending_update_count": len(self._pending)}
         # setMyCommands, answerCallbackQuery, setWebhook, deleteWebhook, deleteMyCommands, closeForumTopic …
         return True
 

@@ -48,9 +48,9 @@ class TelegramWorld:
         await self.app.close()
 
     async def handled(self, count: int, timeout: float = 10.0) -> None:
-        """Wait until the runtime finished handling `count` updates in all."""
+        """Wait until the runtime finished handling `count` updates in all, and sending what they answered."""
         await self.api.wait_for(lambda: self.runtime.handled >= count, timeout, f"{count} handled updates (have {self.runtime.handled})")
-        await self.runtime.kick.drain()
+        await self.runtime.idle()
 
     async def say(self, *updates) -> None:
         """Feed updates through getUpdates and wait until all were handled and the outbox ran."""
