@@ -547,6 +547,27 @@ TEXTS: dict[str, tuple[str, str]] = {
     "actor_cli": ("命令行", "command line"),
     "actor_bot": ("咨询台", "Consult Desk"),
     "actor_staff": ("工作人员", "staff"),
+    # supervision
+    "err_callback_first": (
+        "整改事项 {number} 尚未记录回访，请先回访市民（cases callback / 回访按钮）再办结",
+        "rectification {number} has no recorded call-back yet: call the citizen back (cases callback / the 回访 button) before closing it",
+    ),
+    "err_callback_outcome": ("回访结果须为 {outcomes}", "the call-back outcome must be {outcomes}"),
+    "err_callback_satisfied": ("是否满意须为 yes 或 no", "satisfied must be yes or no"),
+    "err_callback_unreached_satisfied": ("未联系上市民时不能记录是否满意", "no verdict can be recorded when the citizen was not reached"),
+    "callback_reached": ("已联系上", "reached"),
+    "callback_unreached": ("未联系上", "not reached"),
+    "callback_satisfied_yes": ("市民表示满意", "citizen satisfied"),
+    "callback_satisfied_no": ("市民仍不满意", "citizen still dissatisfied"),
+    "alert_callback": ("整改事项尚未回访", "Rectification not yet called back"),
+    "alert_callback_note": (
+        "差评整改须回访市民（100%回访），请尽快联系并记录回访结果",
+        "Every bad review's citizen must be called back: contact them and record the outcome",
+    ),
+    "desk_callback_outcome": ("回访结果", "Outcome"),
+    "desk_callback_satisfied": ("市民对整改/办理是否满意", "Is the citizen satisfied"),
+    "desk_callback_note": ("回访记录（方式、内容）", "Call-back note (how, what was said)"),
+    "desk_callback_record": ("记录回访", "Record call-back"),
 }
 
 

@@ -457,7 +457,14 @@ class Desk:
                             session,
                             self.app.services,
                             staff,
-                            staff_verbs.Act(verb, case.number, text=text, target=form.get("target", "")),
+                            staff_verbs.Act(
+                                verb,
+                                case.number,
+                                text=text,
+                                target=form.get("target", ""),
+                                outcome=form.get("outcome", ""),
+                                satisfied=form.get("satisfied", ""),
+                            ),
                             self.now(),
                         )
             except CaseActionError as exc:

@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 import bot.storage.desk_models
+import bot.storage.supervision_models
 import bot.storage.survey_models
 import bot.storage.telegram_models
 import bot.storage.wechat_models  # noqa: F401
