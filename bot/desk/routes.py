@@ -22,6 +22,7 @@ from bot.core.masking import mask_phone, mask_text
 from bot.core.texts import TEXTS, both, staff_text, t
 from bot.desk import auth, queues, views
 from bot.desk.live import Presence, Pulse
+from bot.desk.supervision import Supervision
 from bot.office import accounts, audit, case_merge, staff_verbs
 from bot.office.case_conversation import case_conversation
 from bot.office.cases import find, open_case
@@ -726,6 +727,7 @@ class Desk:
             Route("/cases/{number}/events", self.case_events),
             Route("/cases/{number}/act", self.act, methods=["POST"]),
             Route("/cases/{number}/typing", self.typing, methods=["POST"]),
+            *Supervision(self).routes(),
             Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
         ]
 

@@ -13,12 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.masking import mask_text
 from bot.core.services import Services
-from bot.core.texts import staff_text
+from bot.core.texts import staff_text, t
 from bot.core.workdays import working_hours_between
 from bot.office.surveys import BAD, GOOD, LEVELS, level_name
 from bot.storage.models import Case, ConversationMessage, Staff
 from bot.storage.supervision_models import Callback
 from bot.storage.survey_models import Survey
+from knowledge.format import format_procedure
 
 ESCALATION_LEVELS = ("reminder", "overdue", "supervise")
 OPEN_STATUSES = ("new", "assigned", "in_progress", "waiting")
@@ -89,8 +90,8 @@ def period_bounds(start: date, end: date, tz) -> tuple[datetime, datetime]:
     return datetime.combine(start, time(0), tzinfo=tz), datetime.combine(end + timedelta(days=1), time(0), tzinfo=tz)
 
 
-def _deadline_outcome(case: Any, now: datetime) -> bool | None:
-    """True when resolved by its due time, False when late (resolved late or open past due), None while still within time."""
+def deadline_outcome(case: Any, now: datetime) -> bool | None:
+    """Whether a case (anything with resolved_at and due_at) met its deadline: True when resolved by its due time, False when late (resolved late or open past due), None while still within time."""
     if case.resolved_at is not None:
         return case.resolved_at <= case.due_at
     return False if case.due_at < now else None
@@ -225,7 +226,7 @@ async def build(session: AsyncSession, services: Services, start: date, end: dat
         reached.update(await session.scalars(query))
     for tallies, case_id, rect_id in bad_reviews:
         rect = rectifications.get(rect_id) if rect_id is not None else None
-        outcome = _deadline_outcome(rect, now) if rect else None
+        outcome = deadline_outcome(rect, now) if rect else None
         for tally in tallies:
             if outcome is not None:
                 tally.rectifications_decided += 1
@@ -248,6 +249,60 @@ async def build(session: AsyncSession, services: Services, start: date, end: dat
         "daily": [{"day": day, **daily[day]} for day in days],
         "channels": dict(sorted(channels.items(), key=lambda item: (-item[1], item[0]))),
         "overdue": await _overdue(session, names, now, tz),
+        **await _asked(session, services, begin, finish),
+    }
+
+
+TOP = 10
+TOPIC_CHARS = 40
+
+
+async def _asked(session: AsyncSession, services: Services, begin: datetime, finish: datetime) -> dict[str, Any]:
+    """What citizens asked, from the conversation history: procedures the bot answered in full, and questions it could not answer.
+
+    Until the knowledge-gaps table records the bot's decisions, the answers are recognised by the procedure header
+    (一次性告知) and the not-understood reply that open the bot's messages.
+    """
+    headers: dict[str, tuple[str, str]] = {}
+    for procedure in services.knowledge.current.procedures:
+        for lang in ("zh", "en"):
+            headers[format_procedure(procedure, lang).split("\n", 1)[0]] = (procedure.id, procedure.text("zh").title)
+    unknown_openings = tuple(t("unknown", lang)[:12] for lang in ("zh", "en"))
+    in_period = (ConversationMessage.created_at >= begin, ConversationMessage.created_at < finish)
+    said = select(ConversationMessage.id, ConversationMessage.citizen_id, ConversationMessage.text).where(
+        ConversationMessage.direction == "out",
+        *in_period,
+        or_(
+            ConversationMessage.text.startswith("【"),
+            ConversationMessage.text.startswith("["),
+            *(ConversationMessage.text.startswith(o) for o in unknown_openings),
+        ),
+    )
+    procedures: dict[str, dict[str, Any]] = {}
+    unanswered_after: list[tuple[int, int]] = []
+    for row in (await session.execute(said)).all():
+        found = headers.get(row.text.split("\n", 1)[0])
+        if found is not None:
+            entry = procedures.setdefault(found[0], {"id": found[0], "title": found[1], "count": 0})
+            entry["count"] += 1
+        elif row.text.startswith(unknown_openings):
+            unanswered_after.append((row.citizen_id, row.id))
+    topics: dict[str, int] = defaultdict(int)
+    citizens = sorted({citizen for citizen, _ in unanswered_after})
+    questions: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for chunk in range(0, len(citizens), 500):
+        asked = select(ConversationMessage.id, ConversationMessage.citizen_id, ConversationMessage.text).where(
+            ConversationMessage.direction == "in", ConversationMessage.citizen_id.in_(citizens[chunk : chunk + 500]), *in_period
+        )
+        for row in (await session.execute(asked.order_by(ConversationMessage.id))).all():
+            questions[row.citizen_id].append((row.id, row.text))
+    for citizen, reply_id in unanswered_after:
+        before = [text for message_id, text in questions.get(citizen, []) if message_id < reply_id]
+        if before:
+            topics[" ".join(mask_text(before[-1]).split())[:TOPIC_CHARS]] += 1
+    return {
+        "top_procedures": sorted(procedures.values(), key=lambda e: (-e["count"], e["id"]))[:TOP],
+        "top_unanswered": [{"text": text, "count": count} for text, count in sorted(topics.items(), key=lambda e: (-e[1], e[0]))[:TOP]],
     }
 
 
@@ -330,7 +385,7 @@ async def case_rows(session: AsyncSession, services: Services, start: date, end:
     rows = []
     for case in cases:
         found = surveys.get(case.id)
-        outcome = _deadline_outcome(case, now)
+        outcome = deadline_outcome(case, now)
         rows.append(
             {
                 "number": case.number,

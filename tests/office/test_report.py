@@ -270,7 +270,7 @@ def test_report_command_prints_json_and_writes_the_csv(settings_factory, clock, 
     assert main(["report", "--from", "2026-12-01", "--to", "2026-12-04", "--csv", str(out)]) == 0
     with out.open(encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
-    assert len(rows) == 6 and rows[0]["number"] == "TS-20261201-0001" and rows[0]["rating"] == "非常满意"
+    assert len(rows) == 6 and rows[0]["编号"] == "TS-20261201-0001" and rows[0]["评价"] == "非常满意"
     assert main(["report", "--from", "2026-12-01", "--to", "2026-12-04"]) == 0
     text = capsys.readouterr().out
     assert "满意率" in text and "66.7%" in text and "综合科" in text
