@@ -644,6 +644,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "dash_download_xlsx": ("下载 Excel", "Download Excel"),
     "dash_print_hint": ("可直接打印（横向）", "Print-ready (landscape)"),
     "ledger_signoff": ("科室负责人（签字）：__________　　日期：__________", "Head of section (signature): __________   Date: __________"),
+    "digest_chart_title": ("服务日报 {day}：昨日指标与近30天趋势", "Daily report {day}: yesterday and the last 30 days"),
 }
 
 
