@@ -645,6 +645,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "dash_print_hint": ("可直接打印（横向）", "Print-ready (landscape)"),
     "ledger_signoff": ("科室负责人（签字）：__________　　日期：__________", "Head of section (signature): __________   Date: __________"),
     "digest_chart_title": ("服务日报 {day}：昨日指标与近30天趋势", "Daily report {day}: yesterday and the last 30 days"),
+    "monthly_summary": (
+        "【月度报告】{period}：受理 {opened} 件，办结 {resolved} 件，按时办结率 {on_time}；满意率 {satisfaction}；差评 {bad} 条，整改按时率 {rectified}，回访率 {callbacks}。",
+        "[Monthly report] {period}: {opened} received, {resolved} resolved, {on_time} on time; satisfaction {satisfaction}; {bad} bad review(s), {rectified} rectified on time, {callbacks} called back.",
+    ),
+    "monthly_download": ("台账 {filename} 可在工作台下载：{path}", "The ledger {filename} is on the desk: {path}"),
+    "monthly_filename": ("台账-{period}.xlsx", "ledger-{period}.xlsx"),
+    "dash_monthly_ready": ("{period} 月度报告与台账已生成：", "The {period} monthly report and ledger are ready: "),
 }
 
 

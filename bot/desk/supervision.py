@@ -179,6 +179,20 @@ class Supervision:
         ]
 
 
+MONTHLY_SHOWN_DAYS = 7
+
+
+async def recent_monthly(session, now) -> Any:
+    """The monthly report file produced in the last week (id, period, filename), for the inbox's notice; else None."""
+    query = (
+        select(ReportFile.id, ReportFile.period, ReportFile.filename)
+        .where(ReportFile.kind == "monthly", ReportFile.created_at >= now - timedelta(days=MONTHLY_SHOWN_DAYS))
+        .order_by(ReportFile.created_at.desc())
+        .limit(1)
+    )
+    return (await session.execute(query)).first()
+
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
