@@ -161,26 +161,30 @@ def csv_cells(row: dict[str, str]) -> list[str]:
 
 
 def workbook(table: list[dict[str, str]], start: date, end: date) -> bytes:
-    """The 台账 as an xlsx file: a title row, the Chinese headers, one row per case; no cell is a formula."""
+    """The 台账 as an xlsx file: a title row, the Chinese headers, one row per case; no cell is a formula (streamed, write-only)."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font
 
-    book = Workbook()
-    sheet = book.active
-    sheet.title = staff_text("ledger_sheet")
-    sheet.append([staff_text("ledger_title", start=start.isoformat(), end=end.isoformat())])
-    sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append(headers())
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center")
-    for row in table:
-        sheet.append(csv_cells(row))
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(staff_text("ledger_sheet"))
     widths = {"number": 18, "content": 40, "result": 40, "rectification": 28, "callback": 40, "received": 17, "due": 17, "resolved": 17}
     for index, field in enumerate(FIELDS):
         sheet.column_dimensions[chr(ord("A") + index)].width = widths.get(field, 12)
     sheet.freeze_panes = "A3"
     sheet.auto_filter.ref = f"A2:{chr(ord('A') + len(FIELDS) - 1)}{len(table) + 2}"
+    title = WriteOnlyCell(sheet, value=staff_text("ledger_title", start=start.isoformat(), end=end.isoformat()))
+    title.font = Font(bold=True, size=14)
+    sheet.append([title])
+    bold, centred = Font(bold=True), Alignment(horizontal="center")
+    header_row = []
+    for header in headers():
+        cell = WriteOnlyCell(sheet, value=header)
+        cell.font, cell.alignment = bold, centred
+        header_row.append(cell)
+    sheet.append(header_row)
+    for row in table:
+        sheet.append(csv_cells(row))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

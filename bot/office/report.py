@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.masking import mask_text
 from bot.core.services import Services
 from bot.core.texts import staff_text, t
-from bot.core.workdays import working_hours_between
+from bot.core.workdays import WorkingHoursMeter, working_hours_between
 from bot.office.surveys import BAD, GOOD, LEVELS, level_name
 from bot.storage.models import Case, ConversationMessage, Staff
 from bot.storage.supervision_models import Callback
@@ -146,8 +146,7 @@ async def build(session: AsyncSession, services: Services, start: date, end: dat
     }
     channels: dict[str, int] = defaultdict(int)
 
-    def hours(a: datetime, b: datetime) -> float:
-        return working_hours_between(a, b, calendar, tz, opening, closing, allow_guess=True)
+    hours = WorkingHoursMeter(calendar, tz, opening, closing, allow_guess=True).between
 
     def day_of(moment: datetime) -> str:
         return moment.astimezone(tz).date().isoformat()
