@@ -43,6 +43,7 @@ bench: setup-dev
 	$(BIN)/python bench/kb_search.py
 	$(BIN)/python bench/sla_sweep.py
 	$(BIN)/python bench/outbox.py
+	$(BIN)/python bench/report.py
 
 clean:
 	rm -rf $(VENV) data/*.db* .pytest_cache
