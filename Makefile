@@ -36,13 +36,14 @@ test: lint
 
 # PNGs of the desk's login, inbox and case page at desktop and phone width (needs Debian's chromium and fonts-noto-cjk)
 screenshots: setup-dev
-	CONSULT_DESK_SCREENSHOTS=screenshots $(BIN)/python -m pytest tests/desk/test_desk_browser.py -k screenshots -q
+	CONSULT_DESK_SCREENSHOTS=screenshots $(BIN)/python -m pytest tests/desk/test_desk_browser.py tests/desk/test_dashboard_browser.py -k "screenshots" -q
 	@ls screenshots/*.png
 
 bench: setup-dev
 	$(BIN)/python bench/kb_search.py
 	$(BIN)/python bench/sla_sweep.py
 	$(BIN)/python bench/outbox.py
+	$(BIN)/python bench/report.py
 
 clean:
 	rm -rf $(VENV) data/*.db* .pytest_cache

@@ -1,4 +1,4 @@
-"""APScheduler ticks: dispatch due outbox rows, sweep SLAs, reload the knowledge base, purge expired data and WeChat nonces."""
+"""APScheduler ticks: dispatch due outbox rows, sweep SLAs, reload the knowledge base, purge expired data and WeChat nonces, digests and the monthly report."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import logging
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.office import digest, surveys
+from bot.office import digest, monthly, surveys
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,7 @@ def create_scheduler(app) -> AsyncIOScheduler:
         "retention": (app.purge, 3600),
         "wechat_nonces": (app.forget_wechat_nonces, 300),
         "digest": (lambda: digest.tick(app), 60),
+        "monthly": (lambda: monthly.tick(app), 300),
         "surveys": (lambda: surveys.tick(app), 300),
     }
     for name, (job, seconds) in jobs.items():

@@ -1,4 +1,4 @@
-"""`python -m bot report [--from DATE] [--to DATE] [--json] [--csv FILE]`: service-quality figures for supervisors."""
+"""`python -m bot report [--from DATE] [--to DATE] [--json] [--csv FILE] [--ledger --xlsx FILE]`: figures and the 台账 for supervisors."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ import json
 import sys
 import unicodedata
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from bot.core.texts import both, staff_text
 from bot.delivery.outbox import unknown_count
-from bot.office import report
+from bot.office import ledger, report
+from bot.office.surveys import LEVELS
 
 DEFAULT_DAYS = 30
 FIGURES = (
@@ -60,11 +62,17 @@ def as_text(data: dict[str, Any], unknown: int) -> str:
                 lines.append(f"-- {name}")
             for key in FIGURES:
                 lines.append(f"  {_pad(both(f'report_{key}'))}{_value(figures, key)}")
+            levels = figures["levels"]
+            lines.append(f"  {_pad(both('report_levels'))}{'/'.join(str(levels[level]) for level in LEVELS)}")
             escalations = figures["escalations"]
             lines.append(
                 f"  {_pad(both('report_escalations'))}{escalations['reminder']}/{escalations['overdue']}/{escalations['supervise']}"
             )
         lines.append("")
+    service = data["self_service"]
+    lines.append(
+        f"{_pad(both('report_self_service_rate'))}{_value(service, 'self_service_rate')} ({service['self_served']}/{service['conversations']})"
+    )
     if unknown:
         lines.append("!! " + staff_text("report_unknown", count=unknown))
     return "\n".join(lines)
@@ -79,15 +87,41 @@ def _parse_day(value: str | None, name: str) -> date | None:
         raise SystemExit(f"report: {name}: not an ISO date (YYYY-MM-DD): {value!r}") from None
 
 
-def _write_csv(path: str, rows: list[dict]) -> None:
-    fields = list(rows[0]) if rows else ["number"]
+def _write_csv(path: str, table: list[dict[str, str]]) -> None:
+    """The 台账 as CSV for Excel: UTF-8 with a BOM, the Chinese headers, no cell that runs as a formula."""
     with open(path, "w", newline="", encoding="utf-8-sig") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
+        writer = csv.writer(handle)
+        writer.writerow(ledger.headers())
+        writer.writerows(ledger.csv_cells(row) for row in table)
+
+
+def _write_bytes(path: str, content: bytes) -> None:
+    with open(path, "wb") as handle:
+        handle.write(content)
+
+
+def _unwritable(path: str) -> str | None:
+    """Why `path` can't be written (its folder is missing), or None."""
+    folder = Path(path).expanduser().resolve().parent
+    if not folder.is_dir():
+        return f"report: cannot write {path}: folder {folder} does not exist"
+    return None
 
 
 async def _report(app, args) -> int:
+    if args.json and (args.csv or args.ledger or args.xlsx):
+        print("report: --json prints the figures; it can't be combined with --csv or --ledger/--xlsx", file=sys.stderr)
+        return 2
+    if args.csv and (args.ledger or args.xlsx):
+        print("report: choose one of --csv FILE and --ledger --xlsx FILE", file=sys.stderr)
+        return 2
+    if args.ledger and not args.xlsx:
+        print("report: --ledger needs --xlsx FILE", file=sys.stderr)
+        return 2
+    target = args.csv or args.xlsx
+    if target and (problem := _unwritable(target)):
+        print(problem, file=sys.stderr)
+        return 1
     now = app.clock.now()
     end = _parse_day(args.to, "--to") or now.astimezone(app.settings.tz).date()
     start = _parse_day(args.from_, "--from") or end - timedelta(days=DEFAULT_DAYS - 1)
@@ -95,14 +129,22 @@ async def _report(app, args) -> int:
         print("report: --from is after --to", file=sys.stderr)
         return 2
     async with app.sessions() as session:
-        if args.csv:
-            rows = await report.case_rows(session, app.services, start, end, now)
+        if target:
+            table = await ledger.rows(session, app.services, start, end, now)
         else:
             data = await report.build(session, app.services, start, end, now)
             unknown = await unknown_count(session)
-    if args.csv:
-        await asyncio.to_thread(_write_csv, args.csv, rows)
-        print(f"wrote {len(rows)} case(s) to {args.csv}")
+    if target:
+        try:
+            if args.csv:
+                await asyncio.to_thread(_write_csv, args.csv, table)
+            else:
+                content = await asyncio.to_thread(ledger.workbook, table, start, end)
+                await asyncio.to_thread(_write_bytes, args.xlsx, content)
+        except OSError as exc:
+            print(f"report: cannot write {target}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+        print(f"wrote {len(table)} case(s) to {target}")
         return 0
     if args.json:
         print(json.dumps({**data, "outbox_unknown": unknown}, ensure_ascii=False, indent=2))
@@ -117,5 +159,7 @@ def register(sub, command) -> None:
     parser.add_argument("--from", dest="from_", metavar="DATE", help=f"first day (default: {DEFAULT_DAYS} days back)")
     parser.add_argument("--to", metavar="DATE", help="last day, inclusive (default: today)")
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--csv", metavar="FILE", help="write one row per case opened in the period instead")
+    parser.add_argument("--csv", metavar="FILE", help="write the 台账 (one row per case received in the period) as CSV for Excel")
+    parser.add_argument("--ledger", action="store_true", help="write the 台账 as an Excel workbook (with --xlsx FILE)")
+    parser.add_argument("--xlsx", metavar="FILE", help="where the 台账 workbook goes")
     parser.set_defaults(func=command(_report))

@@ -1,4 +1,4 @@
-"""Operator and staff commands: `staff add|list|password|disable|enable`, `cases list|show` and the staff actions on a case."""
+"""Operator and staff commands: `staff add|list|password|disable|enable`, `cases list|show` and the staff actions on a case (incl. `callback`)."""
 
 from __future__ import annotations
 
@@ -144,6 +144,8 @@ async def _staff_action(app, args) -> int:
             act = staff_verbs.Act(args.action, args.number, text=args.text, target=getattr(args, "target", "") or "")
             if args.action == "transfer":
                 act = staff_verbs.Act("transfer", args.number, text=args.reason, target=args.target)
+            if args.action == "callback":
+                act = staff_verbs.Act("callback", args.number, text=args.note or "", outcome=args.outcome, satisfied=args.satisfied or "")
             outcome = await staff_verbs.perform(session, services, staff, act, now)
             if args.action == "reveal":
                 print(json.dumps(outcome, ensure_ascii=False, indent=2))
@@ -209,3 +211,10 @@ def register(sub, command) -> None:
     action("reopen", "reopen a resolved case", "text")
     action("close", "close a resolved case")
     action("reveal", "show the case's personal data (audited)")
+    callback = cases.add_parser("callback", help="record a 回访: a staff member contacted (or tried to contact) the citizen")
+    callback.add_argument("number")
+    callback.add_argument("--outcome", required=True, choices=("reached", "unreached"))
+    callback.add_argument("--satisfied", choices=("yes", "no"), help="the citizen's verdict after the rectification (when reached)")
+    callback.add_argument("--note", default="", help="what was said, how they were contacted")
+    callback.add_argument("--as", dest="as_name", required=True, metavar="STAFF_NAME")
+    callback.set_defaults(func=command(_staff_action), action="callback", text="")

@@ -376,3 +376,41 @@ def next_opening(
             return datetime.combine(day, opening, tzinfo=tz)
     following = calendar.next_workday(day + timedelta(days=1), allow_guess=allow_guess)
     return datetime.combine(following, opening, tzinfo=tz)
+
+
+class WorkingHoursMeter:
+    """`working_hours_between` for many spans at once (reports over a year of cases): each day's office window looked up once."""
+
+    def __init__(self, calendar: WorkCalendar, tz: ZoneInfo, opening: time, closing: time, *, allow_guess: bool = True) -> None:
+        _require_hours(opening, closing)
+        self.calendar, self.tz, self.opening, self.closing, self.allow_guess = calendar, tz, opening, closing, allow_guess
+        self._days: dict[date, tuple[float, float] | None] = {}
+
+    def _window(self, day: date) -> tuple[float, float] | None:
+        if day not in self._days:
+            self._days[day] = (
+                (
+                    datetime.combine(day, self.opening, tzinfo=self.tz).timestamp(),
+                    datetime.combine(day, self.closing, tzinfo=self.tz).timestamp(),
+                )
+                if self.calendar.is_workday(day, allow_guess=self.allow_guess)
+                else None
+            )
+        return self._days[day]
+
+    def between(self, start: datetime, end: datetime) -> float:
+        """Hours of office time between two aware datetimes: the same figure as `working_hours_between`."""
+        _require_aware("start", start)
+        _require_aware("end", end)
+        if end <= start:
+            return 0.0
+        start_ts, end_ts = start.timestamp(), end.timestamp()
+        seconds = 0.0
+        day = start.astimezone(self.tz).date()
+        last = end.astimezone(self.tz).date()
+        while day <= last:
+            window = self._window(day)
+            if window is not None:
+                seconds += max(0.0, min(window[1], end_ts) - max(window[0], start_ts))
+            day += timedelta(days=1)
+        return seconds / 3600

@@ -22,6 +22,7 @@ from bot.core.masking import mask_phone, mask_text
 from bot.core.texts import TEXTS, both, staff_text, t
 from bot.desk import auth, queues, views
 from bot.desk.live import Presence, Pulse
+from bot.desk.supervision import Supervision, recent_monthly
 from bot.office import accounts, audit, case_merge, staff_verbs
 from bot.office.case_conversation import case_conversation
 from bot.office.cases import find, open_case
@@ -280,9 +281,11 @@ class Desk:
             search = request.query_params.get("q", "")[:100]
             rows = await self._inbox_rows(session, staff, queue, search)
             colleagues = list(await session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.name)))
+            monthly = await recent_monthly(session, self.now()) if queues.sees_everything(staff) else None
         return self.render(
             request,
             "inbox.html",
+            monthly=monthly,
             staff=staff,
             csrf=desk_session.csrf,
             queue=queue,
@@ -463,7 +466,14 @@ class Desk:
                             session,
                             self.app.services,
                             staff,
-                            staff_verbs.Act(verb, case.number, text=text, target=form.get("target", "")),
+                            staff_verbs.Act(
+                                verb,
+                                case.number,
+                                text=text,
+                                target=form.get("target", ""),
+                                outcome=form.get("outcome", ""),
+                                satisfied=form.get("satisfied", ""),
+                            ),
                             self.now(),
                         )
             except CaseActionError as exc:
@@ -725,6 +735,7 @@ class Desk:
             Route("/cases/{number}/events", self.case_events),
             Route("/cases/{number}/act", self.act, methods=["POST"]),
             Route("/cases/{number}/typing", self.typing, methods=["POST"]),
+            *Supervision(self).routes(),
             Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
         ]
 

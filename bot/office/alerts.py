@@ -26,6 +26,7 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "overdue": ("supervisor",),
     "supervise": ("leader",),
     "rectification": ("supervisor",),
+    "callback": ("assignee", "supervisor"),
     "delivery_failed": ("assignee", "supervisor"),
     "calendar_missing": ("supervisor",),
     "outbox_unknown": ("supervisor",),

@@ -18,6 +18,7 @@ from bot.office import audit, sla
 from bot.office.cases import resume
 from bot.storage.models import Attachment, Case, Citizen, ConversationMessage, Staff
 from bot.storage.results import affected
+from bot.storage.supervision_models import Callback
 
 CLOSED = ("resolved", "closed")
 
@@ -55,6 +56,20 @@ async def _case(session: AsyncSession, number: str) -> Case:
     if case is None:
         raise CaseActionError(both("err_no_case", number=number))
     return case
+
+
+async def find_case(session: AsyncSession, number: str) -> Case:
+    """The case with this number (any letter case), or CaseActionError saying there is none."""
+    return await _case(session, number)
+
+
+async def require_callback(session: AsyncSession, case: Case) -> None:
+    """A rectification (ZG) is neither resolved nor closed before a staff member has recorded a 回访 on it."""
+    if case.type != "rectification":
+        return
+    recorded = await session.scalar(select(Callback.id).where(Callback.case_id == case.id).limit(1))
+    if recorded is None:
+        raise CaseActionError(both("err_callback_first", number=case.number))
 
 
 async def notify_citizen(
@@ -265,6 +280,7 @@ async def resolve(session: AsyncSession, services: Services, number: str, staff:
     _require_assignee(case, staff)
     if not summary.strip():
         raise CaseActionError(both("err_resolution_needed"))
+    await require_callback(session, case)
     if case.assignee_id is None:
         case.assignee_id = staff.id
         case.owner_id = case.owner_id or staff.id
@@ -320,6 +336,7 @@ async def close(session: AsyncSession, number: str, actor: str, now: datetime, d
     case = await _case(session, number)
     if case.status != "resolved":
         raise CaseActionError(both("err_close_unresolved", number=case.number))
+    await require_callback(session, case)
     case.status = "closed"
     case.closed_at = now
     case.next_alert_at = None

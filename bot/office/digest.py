@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import logging
 from datetime import date, datetime, timedelta
 
@@ -13,7 +15,7 @@ from bot.core.services import Services
 from bot.core.texts import staff_text
 from bot.delivery.notices import Notice, NoticeKind
 from bot.delivery.outbox import enqueue, unknown_count
-from bot.office import report
+from bot.office import digest_chart, report
 from bot.office.alerts import staff_by_role
 from bot.storage.models import Case, KeyValue
 from bot.storage.survey_models import Survey
@@ -66,6 +68,22 @@ async def compose(session: AsyncSession, services: Services, day: date, now: dat
     return "\n".join(lines)
 
 
+TREND_DAYS = 30
+
+
+async def picture(session: AsyncSession, services: Services, day: date, now: datetime) -> str | None:
+    """The digest's PNG (base64): yesterday's figures over the last 30 days; None when it can't be drawn (the text goes alone)."""
+    yesterday = day - timedelta(days=1)
+    try:
+        figures = (await report.build(session, services, yesterday, yesterday, now))["overall"]
+        trend = (await report.build(session, services, yesterday - timedelta(days=TREND_DAYS - 1), yesterday, now))["daily"]
+        png = await asyncio.to_thread(digest_chart.render, day.isoformat(), figures, trend)
+    except Exception:
+        log.exception("daily digest %s: the picture could not be drawn; sending the text alone", day)
+        return None
+    return base64.b64encode(png).decode("ascii")
+
+
 async def queue_digest(session: AsyncSession, services: Services, now: datetime) -> int:
     """Queue today's digest for every supervisor once the configured time has passed; a no-op once done for the date."""
     settings = services.settings
@@ -76,6 +94,7 @@ async def queue_digest(session: AsyncSession, services: Services, now: datetime)
     if await session.get(KeyValue, mark) is not None:
         return 0
     text = await compose(session, services, local.date(), now)
+    image = await picture(session, services, local.date(), now)
     queued = 0
     supervisors = await staff_by_role(session, "supervisor")
     if not supervisors:
@@ -89,7 +108,7 @@ async def queue_digest(session: AsyncSession, services: Services, now: datetime)
                 recipient=f"staff:{member.id}",
                 replies=(Reply(text),),
                 dedup_key=f"{mark}:{member.id}",
-                extra={"date": local.date().isoformat()},
+                extra={"date": local.date().isoformat(), **({"image_png": image} if image else {})},
             ),
             due_at=now,
             now=now,

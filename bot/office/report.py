@@ -8,18 +8,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.masking import mask_text
 from bot.core.services import Services
-from bot.core.texts import staff_text
-from bot.core.workdays import working_hours_between
-from bot.office.surveys import BAD, GOOD, level_name
-from bot.storage.models import Case, Staff
+from bot.core.texts import staff_text, t
+from bot.core.workdays import WorkingHoursMeter, working_hours_between
+from bot.office.surveys import BAD, GOOD, LEVELS, level_name
+from bot.storage.models import Case, ConversationMessage, Staff
+from bot.storage.supervision_models import Callback
 from bot.storage.survey_models import Survey
+from knowledge.format import format_procedure
 
 ESCALATION_LEVELS = ("reminder", "overdue", "supervise")
+OPEN_STATUSES = ("new", "assigned", "in_progress", "waiting")
 UNASSIGNED = staff_text("unassigned")
 NO_DEPARTMENT = staff_text("no_department")
 
@@ -43,6 +46,7 @@ class Tally:
     rectifications_decided: int = 0
     rectifications_on_time: int = 0
     called_back: int = 0
+    levels: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LEVELS, 0))
     escalations: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ESCALATION_LEVELS, 0))
 
     def figures(self) -> dict[str, Any]:
@@ -61,6 +65,7 @@ class Tally:
             "rated": self.rated,
             "satisfied": self.satisfied,
             "satisfaction_rate": _rate(self.satisfied, self.rated),
+            "levels": dict(self.levels),
             "appeals_upheld": self.appeals_upheld,
             "bad_reviews": self.bad_reviews,
             "rectifications_decided": self.rectifications_decided,
@@ -85,8 +90,8 @@ def period_bounds(start: date, end: date, tz) -> tuple[datetime, datetime]:
     return datetime.combine(start, time(0), tzinfo=tz), datetime.combine(end + timedelta(days=1), time(0), tzinfo=tz)
 
 
-def _deadline_outcome(case: Case, now: datetime) -> bool | None:
-    """True when resolved by its due time, False when late (resolved late or open past due), None while still within time."""
+def deadline_outcome(case: Any, now: datetime) -> bool | None:
+    """Whether a case (anything with resolved_at and due_at) met its deadline: True when resolved by its due time, False when late (resolved late or open past due), None while still within time."""
     if case.resolved_at is not None:
         return case.resolved_at <= case.due_at
     return False if case.due_at < now else None
@@ -99,96 +104,252 @@ class _Groups:
         self.staff: dict[str, Tally] = defaultdict(Tally)
         self.names = staff_names
 
-    def of(self, case: Case) -> list[Tally]:
+    def of(self, case: Any) -> list[Tally]:
         who = self.names.get(case.assignee_id, UNASSIGNED) if case.assignee_id else UNASSIGNED
         return [self.overall, self.departments[case.department or NO_DEPARTMENT], self.staff[who]]
 
 
+CASE_COLUMNS = (
+    Case.id,
+    Case.number,
+    Case.type,
+    Case.status,
+    Case.channel,
+    Case.department,
+    Case.assignee_id,
+    Case.created_at,
+    Case.due_at,
+    Case.first_response_at,
+    Case.resolved_at,
+    Case.closed_at,
+    Case.alerts_raised,
+)
+OVERDUE_SHOWN = 50
+
+
+def _day_keys(start: date, end: date) -> list[str]:
+    return [(start + timedelta(days=n)).isoformat() for n in range((end - start).days + 1)]
+
+
 async def build(session: AsyncSession, services: Services, start: date, end: date, now: datetime) -> dict[str, Any]:
-    """The figures for cases and surveys in [start, end] (local dates, inclusive), as of `now`."""
+    """The figures for cases and surveys in [start, end] (local dates, inclusive), as of `now`; the dashboard draws exactly these."""
     settings, calendar = services.settings, services.calendar
     tz = settings.tz
     opening, closing = settings.office_window
     begin, finish = period_bounds(start, end, tz)
+    last = finish - timedelta(microseconds=1)
     names = {s.id: s.name for s in await session.scalars(select(Staff))}
     groups = _Groups(names)
+    days = _day_keys(start, end)
+    daily: dict[str, dict[str, Any]] = {
+        day: {"consultation": 0, "complaint": 0, "rectification": 0, "resolved": 0, "on_time": 0, "deadlines": 0} for day in days
+    }
+    channels: dict[str, int] = defaultdict(int)
 
-    def hours(a: datetime, b: datetime) -> float:
-        return working_hours_between(a, b, calendar, tz, opening, closing, allow_guess=True)
+    hours = WorkingHoursMeter(calendar, tz, opening, closing, allow_guess=True).between
 
-    in_period = or_(
-        Case.created_at.between(begin, finish - timedelta(microseconds=1)),
-        Case.resolved_at.between(begin, finish - timedelta(microseconds=1)),
-        Case.due_at.between(begin, finish - timedelta(microseconds=1)),
-    )
-    for case in await session.scalars(select(Case).where(in_period)):
+    def day_of(moment: datetime) -> str:
+        return moment.astimezone(tz).date().isoformat()
+
+    in_period = or_(Case.created_at.between(begin, last), Case.resolved_at.between(begin, last), Case.due_at.between(begin, last))
+    for case in (await session.execute(select(*CASE_COLUMNS).where(in_period))).all():
         tallies = groups.of(case)
         opened = begin <= case.created_at < finish
         resolved_at = case.resolved_at
         resolved = resolved_at is not None and begin <= resolved_at < finish
         # a duplicate merged into another case is closed without a resolution: neither resolved nor overdue
         overdue_open = case.resolved_at is None and case.closed_at is None and begin <= case.due_at < finish and case.due_at < now
+        first_response = hours(case.created_at, case.first_response_at) if opened and case.first_response_at is not None else None
+        resolution = hours(case.created_at, resolved_at) if resolved and resolved_at is not None else None
+        on_time = resolved and resolved_at is not None and resolved_at <= case.due_at
         for tally in tallies:
             if opened:
                 tally.opened += 1
-                if case.first_response_at is not None:
-                    tally.first_response_hours.append(hours(case.created_at, case.first_response_at))
+                if first_response is not None:
+                    tally.first_response_hours.append(first_response)
                 for level in case.alerts_raised or []:
                     if level in tally.escalations:
                         tally.escalations[level] += 1
-            if resolved and resolved_at is not None:
+            if resolution is not None:
                 tally.resolved += 1
-                tally.resolution_hours.append(hours(case.created_at, resolved_at))
+                tally.resolution_hours.append(resolution)
             if resolved or overdue_open:
                 tally.deadlines += 1
-                tally.on_time += 1 if resolved_at is not None and resolved and resolved_at <= case.due_at else 0
+                tally.on_time += 1 if on_time else 0
+        if opened:
+            daily[day_of(case.created_at)][case.type] = daily[day_of(case.created_at)].get(case.type, 0) + 1
+            channels[case.channel or "other"] += 1
+        if resolved and resolved_at is not None:
+            daily[day_of(resolved_at)]["resolved"] += 1
+        if resolved or overdue_open:
+            decided = daily[day_of(resolved_at if resolved and resolved_at is not None else case.due_at)]
+            decided["deadlines"] += 1
+            decided["on_time"] += 1 if on_time else 0
 
     surveyed = (
-        select(Survey, Case)
+        select(Survey.status, Survey.rating, Survey.appeal_status, Survey.rectification_case_id, Case.id, Case.department, Case.assignee_id)
         .join(Case, Case.id == Survey.case_id)
         .where(Survey.kind == "followup", Survey.sent_at >= begin, Survey.sent_at < finish)
     )
-    bad_rectifications: list[tuple[list[Tally], int | None]] = []
-    for survey, case in (await session.execute(surveyed)).all():
-        tallies = groups.of(case)
-        if survey.appeal_status == "upheld":
+    bad_reviews: list[tuple[list[Tally], int, int | None]] = []
+    for row in (await session.execute(surveyed)).all():
+        tallies = groups.of(row)
+        if row.appeal_status == "upheld":
             for tally in tallies:
                 tally.appeals_upheld += 1
             continue  # an upheld appeal takes the rating out of every figure
-        answered = survey.status == "answered"
+        answered = row.status == "answered"
         for tally in tallies:
             tally.surveys_sent += 1
             if answered:
                 tally.surveys_answered += 1
-                tally.rated += 1
-                tally.satisfied += survey.rating in GOOD
-                tally.bad_reviews += survey.rating in BAD
-        if answered and survey.rating in BAD:
-            bad_rectifications.append((tallies, survey.rectification_case_id))
+                if row.rating in LEVELS:
+                    tally.rated += 1
+                    tally.levels[row.rating] += 1
+                    tally.satisfied += row.rating in GOOD
+                    tally.bad_reviews += row.rating in BAD
+        if answered and row.rating in BAD:
+            bad_reviews.append((tallies, row.id, row.rectification_case_id))
 
-    rect_ids = [rid for _, rid in bad_rectifications if rid]
-    rectifications = {c.id: c for c in await session.scalars(select(Case).where(Case.id.in_(rect_ids)))} if rect_ids else {}
-    callbacks = set()
-    if rect_ids:
-        sent_callbacks = select(Survey.case_id).where(Survey.case_id.in_(rect_ids), Survey.kind == "callback", Survey.sent_at.is_not(None))
-        callbacks = set(await session.scalars(sent_callbacks))
-    for tallies, rect_id in bad_rectifications:
+    rect_ids = [rid for _, _, rid in bad_reviews if rid]
+    rectifications = (
+        {c.id: c for c in (await session.execute(select(Case.id, Case.resolved_at, Case.due_at).where(Case.id.in_(rect_ids)))).all()}
+        if rect_ids
+        else {}
+    )
+    # a 回访 is a staff member reaching the citizen, recorded on the rated case or on its rectification; the bot's own survey is not one
+    reached: set[int] = set()
+    watched = [cid for _, cid, _ in bad_reviews] + rect_ids
+    for chunk in range(0, len(watched), 500):
+        query = select(Callback.case_id).where(Callback.case_id.in_(watched[chunk : chunk + 500]), Callback.outcome == "reached")
+        reached.update(await session.scalars(query))
+    for tallies, case_id, rect_id in bad_reviews:
         rect = rectifications.get(rect_id) if rect_id is not None else None
-        outcome = _deadline_outcome(rect, now) if rect else None
+        outcome = deadline_outcome(rect, now) if rect else None
         for tally in tallies:
             if outcome is not None:
                 tally.rectifications_decided += 1
                 tally.rectifications_on_time += outcome
-            tally.called_back += rect_id in callbacks
+            tally.called_back += case_id in reached or rect_id in reached
+
+    callbacks_made = select(Callback.outcome, func.count()).where(Callback.created_at >= begin, Callback.created_at < finish)
+    callback_counts = dict.fromkeys(("reached", "unreached"), 0)
+    for outcome_name, count in (await session.execute(callbacks_made.group_by(Callback.outcome))).all():
+        callback_counts[outcome_name] = count
 
     return {
         "from": start.isoformat(),
         "to": end.isoformat(),
         "as_of": now.astimezone(tz).isoformat(),
-        "overall": groups.overall.figures(),
+        "overall": {**groups.overall.figures(), "callbacks_recorded": callback_counts},
+        "self_service": await _self_service(session, begin, finish),
         "departments": {name: tally.figures() for name, tally in sorted(groups.departments.items())},
         "staff": {name: tally.figures() for name, tally in sorted(groups.staff.items())},
+        "daily": [{"day": day, **daily[day]} for day in days],
+        "channels": dict(sorted(channels.items(), key=lambda item: (-item[1], item[0]))),
+        "overdue": await _overdue(session, names, now, tz),
+        **await _asked(session, services, begin, finish),
     }
+
+
+TOP = 10
+TOPIC_CHARS = 40
+
+
+async def _asked(session: AsyncSession, services: Services, begin: datetime, finish: datetime) -> dict[str, Any]:
+    """What citizens asked, from the conversation history: procedures the bot answered in full, and questions it could not answer.
+
+    Until the knowledge-gaps table records the bot's decisions, the answers are recognised by the procedure header
+    (一次性告知) and the not-understood reply that open the bot's messages.
+    """
+    headers: dict[str, tuple[str, str]] = {}
+    for procedure in services.knowledge.current.procedures:
+        for lang in ("zh", "en"):
+            headers[format_procedure(procedure, lang).split("\n", 1)[0]] = (procedure.id, procedure.text("zh").title)
+    unknown_openings = tuple(t("unknown", lang)[:12] for lang in ("zh", "en"))
+    in_period = (ConversationMessage.created_at >= begin, ConversationMessage.created_at < finish)
+    said = select(ConversationMessage.id, ConversationMessage.citizen_id, ConversationMessage.text).where(
+        ConversationMessage.direction == "out",
+        *in_period,
+        or_(
+            ConversationMessage.text.startswith("【"),
+            ConversationMessage.text.startswith("["),
+            *(ConversationMessage.text.startswith(o) for o in unknown_openings),
+        ),
+    )
+    procedures: dict[str, dict[str, Any]] = {}
+    unanswered_after: list[tuple[int, int]] = []
+    for row in (await session.execute(said)).all():
+        found = headers.get(row.text.split("\n", 1)[0])
+        if found is not None:
+            entry = procedures.setdefault(found[0], {"id": found[0], "title": found[1], "count": 0})
+            entry["count"] += 1
+        elif row.text.startswith(unknown_openings):
+            unanswered_after.append((row.citizen_id, row.id))
+    topics: dict[str, int] = defaultdict(int)
+    citizens = sorted({citizen for citizen, _ in unanswered_after})
+    questions: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for chunk in range(0, len(citizens), 500):
+        asked = select(ConversationMessage.id, ConversationMessage.citizen_id, ConversationMessage.text).where(
+            ConversationMessage.direction == "in", ConversationMessage.citizen_id.in_(citizens[chunk : chunk + 500]), *in_period
+        )
+        for row in (await session.execute(asked.order_by(ConversationMessage.id))).all():
+            questions[row.citizen_id].append((row.id, row.text))
+    for citizen, reply_id in unanswered_after:
+        before = [text for message_id, text in questions.get(citizen, []) if message_id < reply_id]
+        if before:
+            topics[" ".join(mask_text(before[-1]).split())[:TOPIC_CHARS]] += 1
+    return {
+        "top_procedures": sorted(procedures.values(), key=lambda e: (-e["count"], e["id"]))[:TOP],
+        "top_unanswered": [{"text": text, "count": count} for text, count in sorted(topics.items(), key=lambda e: (-e[1], e[0]))[:TOP]],
+    }
+
+
+async def _self_service(session: AsyncSession, begin: datetime, finish: datetime) -> dict[str, Any]:
+    """Citizens who wrote in the period, and how many of them the bot served without handing them to staff (no ZX/TS case)."""
+    wrote_query = (
+        select(ConversationMessage.citizen_id)
+        .where(ConversationMessage.direction == "in", ConversationMessage.created_at >= begin, ConversationMessage.created_at < finish)
+        .distinct()
+    )
+    wrote = set(await session.scalars(wrote_query))
+    handed_query = (
+        select(Case.citizen_id)
+        .where(
+            Case.type.in_(("consultation", "complaint")), Case.created_at >= begin, Case.created_at < finish, Case.citizen_id.is_not(None)
+        )
+        .distinct()
+    )
+    handed = set(await session.scalars(handed_query))
+    # two index-range reads joined here: PostgreSQL plans the IN (subquery) form as a slow hash over the whole history
+    conversations, handed_off = len(wrote), len(wrote & handed)
+    return {
+        "conversations": conversations,
+        "handed_off": handed_off,
+        "self_served": conversations - handed_off,
+        "self_service_rate": _rate(conversations - handed_off, conversations),
+    }
+
+
+async def _overdue(session: AsyncSession, names: dict[int, str], now: datetime, tz) -> dict[str, Any]:
+    """Open cases past their deadline now, most overdue first, with the highest ladder level raised."""
+    late = (Case.status.in_(OPEN_STATUSES), Case.due_at < now)
+    total = await session.scalar(select(func.count()).select_from(Case).where(*late)) or 0
+    query = select(*CASE_COLUMNS).where(*late).order_by(Case.due_at, Case.id).limit(OVERDUE_SHOWN)
+    rows = []
+    for case in (await session.execute(query)).all():
+        raised = [level for level in case.alerts_raised or [] if level in ESCALATION_LEVELS]
+        rows.append(
+            {
+                "number": case.number,
+                "type": case.type,
+                "department": case.department or "",
+                "assignee": names.get(case.assignee_id, "") if case.assignee_id else "",
+                "due_at": case.due_at.astimezone(tz).isoformat(),
+                "ladder": max(raised, key=ESCALATION_LEVELS.index) if raised else "",
+            }
+        )
+    return {"count": total, "cases": rows}
 
 
 async def case_rows(session: AsyncSession, services: Services, start: date, end: date, now: datetime) -> list[dict[str, Any]]:
@@ -222,7 +383,7 @@ async def case_rows(session: AsyncSession, services: Services, start: date, end:
     rows = []
     for case in cases:
         found = surveys.get(case.id)
-        outcome = _deadline_outcome(case, now)
+        outcome = deadline_outcome(case, now)
         rows.append(
             {
                 "number": case.number,

@@ -9,14 +9,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.services import Services
+from bot.core.texts import staff_text
 from bot.core.workdays import due_at, next_opening
 from bot.office.alerts import AlertBatch
 from bot.storage.models import Case
+from bot.storage.supervision_models import Callback
 
 log = logging.getLogger(__name__)
 
 OPEN_STATUSES = ("new", "assigned", "in_progress")
 LADDER = ("reminder", "overdue", "supervise")
+CALLBACK_WITHIN_DAYS = 3  # a rectification's citizen is called back within this many working days, or the ladder reminds
 SWEEP_BATCH = 500
 
 
@@ -44,6 +47,8 @@ def thresholds(services: Services, case: Case) -> dict[str, datetime]:
         "overdue": case.due_at,
         "supervise": extend_deadline(services, case.due_at, settings.leader_escalation_days),
     }
+    if case.type == "rectification":
+        out["callback"] = due_at(case.created_at, CALLBACK_WITHIN_DAYS, services.calendar, tz, allow_guess=True)
     if case.type == "consultation" and case.assignee_id is None:
         out["unassigned"] = add_office_time(services, case.created_at, timedelta(minutes=settings.handoff_alert_minutes))
     return out
@@ -86,6 +91,12 @@ async def _escalate(batch: AlertBatch, services: Services, case: Case, now: date
         if when > now or level in raised:
             continue
         if level == "unassigned" and case.assignee_id is not None:
+            continue
+        if level == "callback":
+            raised.append(level)  # checked once, when it falls due: a call-back recorded by then needs no reminder
+            recorded = await batch.session.scalar(select(Callback.id).where(Callback.case_id == case.id).limit(1))
+            if recorded is None:
+                queued += await batch.add(level, now=now, tz=services.settings.tz, case=case, note=staff_text("alert_callback_note"))
             continue
         queued += await batch.add(level, now=now, tz=services.settings.tz, case=case)
         raised.append(level)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.services import Services
 from bot.core.texts import both, staff_text
-from bot.office import casework
+from bot.office import callbacks, casework
 from bot.office.casework import CaseActionError
 from bot.storage.models import Case, Staff
 
@@ -27,6 +27,8 @@ class Act:
     number: str
     text: str = ""
     target: str = ""
+    outcome: str = ""  # 回访: reached | unreached
+    satisfied: str = ""  # 回访: yes | no | empty
 
 
 Runner = Callable[[AsyncSession, Services, Staff, Act, datetime], Awaitable[Any]]
@@ -84,6 +86,10 @@ async def _reveal(session: AsyncSession, services: Services, staff: Staff, act: 
     return await casework.reveal(session, act.number, staff, now)
 
 
+async def _callback(session: AsyncSession, services: Services, staff: Staff, act: Act, now: datetime) -> Case:
+    return await callbacks.record(session, act.number, staff, act.outcome, callbacks.parse_satisfied(act.satisfied), act.text, now)
+
+
 VERBS: dict[str, StaffVerb] = {
     verb.name: verb
     for verb in (
@@ -97,6 +103,7 @@ VERBS: dict[str, StaffVerb] = {
         StaffVerb("reopen", _reopen),
         StaffVerb("close", _close),
         StaffVerb("reveal", _reveal),
+        StaffVerb("callback", _callback),  # 回访: the assignee or a supervisor, on an open or a closed case
     )
 }
 

@@ -29,7 +29,7 @@ from bot.storage.upsert import insert_for
 log = logging.getLogger(__name__)
 
 LEVELS = ("very_satisfied", "satisfied", "fairly_satisfied", "dissatisfied", "very_dissatisfied")
-GOOD = ("very_satisfied", "satisfied")
+GOOD = ("very_satisfied", "satisfied", "fairly_satisfied")  # 好评 in the national 好差评 system
 BAD = ("dissatisfied", "very_dissatisfied")
 ACTIVE = ("pending", "sent", "reminded")
 REMINDER_AFTER = timedelta(days=3)

@@ -609,3 +609,22 @@ def test_next_opening_strict_and_naive() -> None:
 
 
 # --- performance ------------------------------------------------------------
+
+
+def test_working_hours_meter_agrees_with_working_hours_between():
+    """The memoised meter the reports use gives the very figure of the plain function, over holidays, make-up days and nights."""
+    import random
+    from datetime import datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from bot.core.workdays import WorkingHoursMeter, working_hours_between
+
+    tz = ZoneInfo("Asia/Shanghai")
+    calendar = WorkCalendar()
+    meter = WorkingHoursMeter(calendar, tz, time(9), time(17))
+    rng = random.Random(3)
+    base = datetime(2026, 1, 1, tzinfo=tz)
+    for _ in range(500):
+        start = base + timedelta(minutes=rng.randrange(0, 60 * 24 * 360))
+        end = start + timedelta(minutes=rng.randrange(-600, 60 * 24 * 40))
+        assert meter.between(start, end) == working_hours_between(start, end, calendar, tz, time(9), time(17), allow_guess=True)

@@ -34,6 +34,7 @@ class FakeWeChatAPI:
         self.issued: list[str] = []
         self.valid_tokens: set[str] = set()
         self.errors: dict[str, list[int]] = {}
+        self.uploads: dict[str, bytes] = {}
         self.expires_in = 7200
         self.token_delay = 0.0  # seconds the token endpoint takes to answer, as a slow network would
         self._server: uvicorn.Server | None = None
@@ -118,8 +119,38 @@ class FakeWeChatAPI:
 
         return handle
 
+    async def _upload(self, request: Request) -> JSONResponse:
+        """media/upload: a multipart `media` file; answers a media_id and keeps the bytes in `uploads`."""
+        params = dict(request.query_params)
+        from tests.fakes.telegram_api import _multipart  # the same hand-rolled multipart reader (no python-multipart needed)
+
+        _, files = _multipart(request.headers.get("content-type", ""), await request.body())
+        content = files.get("media", b"")
+        call = Call("media/upload", params, {"type": params.get("type"), "size": len(content)})
+        self.calls.append(call)
+        if params.get("access_token") not in self.valid_tokens:
+            return JSONResponse({"errcode": 40001, "errmsg": "invalid credential, access_token is invalid or not latest"})
+        queued = self.errors.get("media/upload")
+        if queued:
+            errcode = queued.pop(0)
+            return JSONResponse({"errcode": errcode, "errmsg": f"fake error {errcode}"})
+        if params.get("type") != "image" or not content:
+            return JSONResponse({"errcode": 40004, "errmsg": "invalid media type"})
+        media_id = f"media-{len(self.uploads) + 1}"
+        self.uploads[media_id] = content
+        call.accepted = True
+        return JSONResponse({"type": "image", "media_id": media_id, "created_at": 1})
+
+    def images(self, openid: str | None = None) -> list[bytes]:
+        """The images sent by customer-service message (to `openid`), as the uploaded bytes."""
+        return [
+            self.uploads[call.body["image"]["media_id"]]
+            for call in self.to("message/custom/send")
+            if call.accepted and call.body.get("msgtype") == "image" and (openid is None or call.body.get("touser") == openid)
+        ]
+
     async def __aenter__(self) -> FakeWeChatAPI:
-        routes = [Route("/cgi-bin/token", self._token, methods=["GET"])] + [
+        routes = [Route("/cgi-bin/token", self._token, methods=["GET"]), Route("/cgi-bin/media/upload", self._upload, methods=["POST"])] + [
             Route(f"/cgi-bin/{path}", self._api(path), methods=["POST"])
             for path in ("message/custom/send", "message/template/send", "menu/create")
         ]

@@ -10,6 +10,7 @@ from bot.__main__ import main
 from bot.app import App
 from bot.office import report
 from bot.storage.models import Case, Staff
+from bot.storage.supervision_models import Callback
 from bot.storage.survey_models import Survey
 from tests.conftest import local
 
@@ -142,8 +143,23 @@ async def build_fixture(app: App) -> None:
         survey(b, "followup", local(2026, 12, 4, 10), "answered", "very_dissatisfied", rectification=r.id)
         survey(c, "followup", local(2026, 12, 3, 11), "answered", "dissatisfied", appeal="upheld")
         survey(g, "followup", local(2026, 12, 1, 10), "sent")
-        survey(i, "followup", local(2026, 12, 2, 10), "answered", "satisfied")
-        survey(r, "callback", local(2026, 12, 9, 10), "sent")
+        survey(i, "followup", local(2026, 12, 2, 10), "answered", "fairly_satisfied")  # 基本满意 is 好评 too
+        survey(r, "callback", local(2026, 12, 9, 10), "sent")  # the bot's own message: not a 回访
+        # 王主任 rang the citizen of B twice: not reached, then reached and satisfied after the rectification
+        session.add(
+            Callback(case_id=r.id, staff_id=boss.id, staff_name="王主任", outcome="unreached", note="", created_at=local(2026, 12, 4, 15))
+        )
+        session.add(
+            Callback(
+                case_id=r.id,
+                staff_id=boss.id,
+                staff_name="王主任",
+                outcome="reached",
+                satisfied=True,
+                note="",
+                created_at=local(2026, 12, 5, 10),
+            )
+        )
 
 
 async def test_report_figures_match_the_hand_computed_fixture(app):
@@ -165,6 +181,7 @@ async def test_report_figures_match_the_hand_computed_fixture(app):
         "rated": 3,
         "satisfied": 2,
         "satisfaction_rate": 0.6667,
+        "levels": {"very_satisfied": 1, "satisfied": 0, "fairly_satisfied": 1, "dissatisfied": 0, "very_dissatisfied": 1},
         "appeals_upheld": 1,
         "bad_reviews": 1,
         "rectifications_decided": 1,
@@ -173,6 +190,7 @@ async def test_report_figures_match_the_hand_computed_fixture(app):
         "called_back": 1,
         "callback_rate": 1.0,
         "escalations": {"reminder": 2, "overdue": 2, "supervise": 1},
+        "callbacks_recorded": {"reached": 0, "unreached": 1},  # calls made in the period; the one that reached her fell on 12-05
     }
     general, approvals = data["departments"]["综合科"], data["departments"]["审批科"]
     assert (general["opened"], general["resolved"], general["on_time_rate"]) == (4, 2, 0.5)
@@ -197,12 +215,13 @@ async def test_report_figures_match_the_hand_computed_fixture(app):
     assert data["staff"]["未分配"]["opened"] == 1
 
 
-async def test_bad_review_without_call_back_shows_below_100_percent(app):
+async def test_bad_review_without_a_reached_call_back_shows_below_100_percent(app):
+    """Only a staff member reaching the citizen is a 回访: the bot's survey message and an unanswered call don't count."""
     await build_fixture(app)
     from sqlalchemy import delete
 
     async with app.sessions() as session, session.begin():
-        await session.execute(delete(Survey).where(Survey.kind == "callback"))
+        await session.execute(delete(Callback).where(Callback.outcome == "reached"))
     async with app.sessions() as session:
         data = await report.build(session, app.services, *PERIOD, local(2026, 12, 10, 10))
     assert (data["overall"]["called_back"], data["overall"]["callback_rate"]) == (0, 0.0)
@@ -251,7 +270,7 @@ def test_report_command_prints_json_and_writes_the_csv(settings_factory, clock, 
     assert main(["report", "--from", "2026-12-01", "--to", "2026-12-04", "--csv", str(out)]) == 0
     with out.open(encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
-    assert len(rows) == 6 and rows[0]["number"] == "TS-20261201-0001" and rows[0]["rating"] == "非常满意"
+    assert len(rows) == 6 and rows[0]["编号"] == "TS-20261201-0001" and rows[0]["评价"] == "非常满意"
     assert main(["report", "--from", "2026-12-01", "--to", "2026-12-04"]) == 0
     text = capsys.readouterr().out
     assert "满意率" in text and "66.7%" in text and "综合科" in text

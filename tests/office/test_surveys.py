@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.office import surveys
+from bot.office import callbacks, casework, surveys
 from bot.office.privacy import forget_citizen
 from bot.storage.models import AuditEvent, Case, OutboxMessage
 from bot.storage.models import Citizen as CitizenRow
@@ -158,6 +158,9 @@ async def test_bad_review_opens_rectification_and_the_call_back_follows(app):
     assert "citizen_comment" in trail
 
     app.clock.advance(days=5)
+    async with app.sessions() as session, session.begin():
+        boss = await casework.require_staff(session, name="王主任")
+        await callbacks.record(session, rect.number, boss, "reached", True, "电话回访，市民认可整改", app.clock.now())
     await resolve(app, rect.number, "王主任", "已核实并对窗口人员进行批评教育，补办了手续")
     app.clock.advance(days=1)
     await app.tick_outbox()

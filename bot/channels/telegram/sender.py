@@ -7,6 +7,7 @@ staff alerts (with a button opening the case topic) and the staff forum topics t
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import time
 import warnings
@@ -41,6 +42,7 @@ MAX_ATTEMPTS = 5
 BACKOFF_SECONDS = (0.5, 1.0, 2.0, 4.0, 8.0)
 MAX_RETRY_AFTER_SECONDS = 300
 TOPIC_LOCK_NAMESPACE = 7301  # pg_advisory_xact_lock's first key: "creating a staff topic"
+CAPTION_LIMIT = 1024  # Telegram photo captions
 # Bot API calls in flight at once. Telegram's 30 messages/s need only a few connections, and httpcore's pool
 # bookkeeping grows with the square of its size (it dominated the CPU under load with 64 connections).
 IN_FLIGHT = 8
@@ -315,6 +317,22 @@ class TelegramSender:
             log.warning("telegram: topic for %s not created yet (%s); alert sent without its button", number, exc.reason)
             return None
 
+    async def _send_digest_photo(self, chat_id: int, replies: list[Reply], payload: dict[str, Any]) -> bool:
+        """The digest's picture as a photo with the figures as its caption (or after it when too long); False when refused."""
+        text = "\n\n".join(reply.text for reply in replies)
+        photo = base64.b64decode(payload["image_png"])
+        caption = text if len(text) <= CAPTION_LIMIT else None
+        try:
+            await self.call(chat_id, lambda: self.bot.send_photo(chat_id=chat_id, photo=photo, caption=caption))
+        except DeliveryError as exc:
+            if not exc.permanent:
+                raise
+            log.warning("telegram: the digest picture was refused (%s); sending the text alone", exc.reason)
+            return False
+        if caption is None:
+            await self.send_replies(chat_id, replies)
+        return True
+
     async def send(self, recipient: str, replies: list[Reply], *, kind: NoticeKind, payload: dict[str, Any]) -> None:
         """Outbox delivery: staff topics, mirrors into them, staff alerts, and messages to citizens."""
         chat_id = int(recipient)
@@ -331,6 +349,13 @@ class TelegramSender:
                 raise DeliveryError(f"staff topic of case {payload.get('case')} not created yet", permanent=False)
             await self.send_replies(topic.chat_id, replies, thread_id=topic.thread_id, skip=skip)
             await self._send_files(topic, payload.get("files"))
+            return
+        if (
+            kind == NoticeKind.DIGEST
+            and payload.get("image_png")
+            and skip == 0
+            and await self._send_digest_photo(chat_id, replies, payload)
+        ):
             return
         markup = None
         if kind == NoticeKind.STAFF_ALERT and self.withhold_content and payload.get("withheld"):

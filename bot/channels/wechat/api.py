@@ -197,6 +197,41 @@ class WeChatAPI:
         """A template message (message/template/send)."""
         await self.call("message/template/send", {"touser": openid, "template_id": template_id, "data": data})
 
+    async def upload_image(self, content: bytes, filename: str = "digest.png") -> str:
+        """Upload a temporary image (media/upload, kept 3 days by WeChat) and return its media_id."""
+        token = await self.access_token()
+        try:
+            data = await self._upload(content, filename, token)
+        except WeChatAPIError as exc:
+            if exc.errcode not in TOKEN_REJECTED:
+                raise
+            data = await self._upload(content, filename, await self.access_token(rejected=token))
+        media_id = data.get("media_id")
+        if not isinstance(media_id, str) or not media_id:
+            raise WeChatAPIError(None, "media/upload answered without a media_id")
+        return media_id
+
+    async def _upload(self, content: bytes, filename: str, token: str) -> dict[str, Any]:
+        try:
+            response = await self._http().post(
+                f"{self.base_url}media/upload",
+                params={"access_token": token, "type": "image"},
+                files={"media": (filename, content, "image/png")},
+            )
+            data = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise WeChatAPIError(None, _describe(exc)) from None
+        if not isinstance(data, dict):
+            raise WeChatAPIError(None, f"HTTP {response.status_code}: not a JSON object")
+        errcode = data.get("errcode", 0)
+        if errcode:
+            raise WeChatAPIError(int(errcode) if isinstance(errcode, int) else None, str(data.get("errmsg", "")))
+        return data
+
+    async def send_image(self, openid: str, media_id: str) -> None:
+        """A customer-service image message (message/custom/send, msgtype image)."""
+        await self.call("message/custom/send", {"touser": openid, "msgtype": "image", "image": {"media_id": media_id}})
+
     async def create_menu(self, menu: dict[str, Any]) -> None:
         """Install the custom menu (menu/create)."""
         await self.call("menu/create", menu)

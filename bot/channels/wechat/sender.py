@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 from datetime import datetime
 from typing import Any
@@ -110,6 +111,12 @@ class WeChatSender:
         texts = wechat_texts(replies)[done:]
         if not texts:
             return
+        if payload.get("image_png") and done == 0 and await self._reserve(recipient, 1):
+            try:  # the digest's picture (uploaded as temporary media) first, then its figures as text
+                await self.api.send_image(recipient, await self.api.upload_image(base64.b64decode(payload["image_png"])))
+            except WeChatAPIError as exc:
+                await self._release(recipient, 1)
+                log.warning("wechat: the digest picture could not be sent (%s); sending the text alone", exc)
         if self._holds_slot(payload, len(texts)) or await self._reserve(recipient, len(texts)):
             sent = 0
             try:

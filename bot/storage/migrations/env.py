@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 import bot.storage.desk_models
 import bot.storage.gap_models
+import bot.storage.supervision_models
 import bot.storage.survey_models
 import bot.storage.telegram_models
 import bot.storage.wechat_models  # noqa: F401

@@ -1,0 +1,190 @@
+"""The 台账: one row per case opened in a period, with the Chinese headers inspectors read; as rows, CSV text cells and an xlsx workbook."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.masking import mask_text
+from bot.core.services import Services
+from bot.core.texts import TEXTS, staff_text, t
+from bot.office import callbacks
+from bot.office.report import deadline_outcome, period_bounds
+from bot.office.surveys import BAD, level_name
+from bot.storage.models import Case, Staff
+from bot.storage.survey_models import Survey
+
+# the 台账's columns, in order; each header is the text `ledger_col_<field>`
+FIELDS = (
+    "number",
+    "type",
+    "channel",
+    "received",
+    "content",
+    "department",
+    "owner",
+    "assignee",
+    "due",
+    "resolved",
+    "on_time",
+    "result",
+    "rating",
+    "rectification",
+    "callback",
+)
+CONTENT_CHARS = 300
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+COLUMNS = (
+    Case.id,
+    Case.number,
+    Case.type,
+    Case.channel,
+    Case.summary,
+    Case.description,
+    Case.department,
+    Case.owner_id,
+    Case.assignee_id,
+    Case.linked_case_id,
+    Case.resolution,
+    Case.created_at,
+    Case.due_at,
+    Case.resolved_at,
+    Case.closed_at,
+)
+
+
+def headers(lang: str = "zh") -> list[str]:
+    """The column headers: 编号, 类型, 渠道 … 回访情况 (English when asked)."""
+    return [t(f"ledger_col_{field}", lang) for field in FIELDS]
+
+
+def neutralise(value: str) -> str:
+    """A cell a spreadsheet will not run as a formula (OWASP CSV injection): a leading = + - @ tab or CR gets a quote in front."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def _channel(name: str | None) -> str:
+    key = f"desk_channel_{name}"
+    return staff_text(key) if key in TEXTS else (name or "")
+
+
+async def rows(session: AsyncSession, services: Services, start: date, end: date, now: datetime) -> list[dict[str, str]]:
+    """One row per case received in [start, end], oldest first, keyed by FIELDS; personal data masked."""
+    tz = services.settings.tz
+    begin, finish = period_bounds(start, end, tz)
+    names = {s.id: s.name for s in await session.scalars(select(Staff))}
+    query = select(*COLUMNS).where(Case.created_at >= begin, Case.created_at < finish).order_by(Case.created_at, Case.id)
+    cases = (await session.execute(query)).all()
+    ids = [c.id for c in cases]
+    surveys: dict[int, Any] = {}
+    rectified: dict[int, Any] = {}
+    numbers: dict[int, str] = {}
+    for chunk in range(0, len(ids), 500):
+        part = ids[chunk : chunk + 500]
+        survey_columns = (Survey.case_id, Survey.kind, Survey.rating, Survey.appeal_status, Survey.rectification_case_id)
+        for found in (await session.execute(select(*survey_columns).where(Survey.case_id.in_(part)).order_by(Survey.id))).all():
+            if found.kind == "followup" or found.case_id not in surveys:
+                surveys[found.case_id] = found
+    linked = {c.linked_case_id for c in cases if c.linked_case_id} | {
+        s.rectification_case_id for s in surveys.values() if s.rectification_case_id
+    }
+    linked_ids = sorted(linked)
+    for chunk in range(0, len(linked_ids), 500):
+        part = linked_ids[chunk : chunk + 500]
+        for row in (
+            await session.execute(select(Case.id, Case.number, Case.status, Case.resolved_at, Case.due_at).where(Case.id.in_(part)))
+        ).all():
+            numbers[row.id] = row.number
+            rectified[row.id] = row
+    # a bad review's 回访 may be recorded on the rated case or on its rectification: both count for the rated case's row
+    calls = await callbacks.for_cases(session, ids + [rid for rid in linked_ids if rid not in set(ids)])
+
+    def when(moment: datetime | None) -> str:
+        return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+    def calls_of(*case_ids: int | None) -> str:
+        found = sorted((c for cid in case_ids if cid for c in calls.get(cid, [])), key=lambda c: (c.created_at, c.id))
+        return "；".join(f"{when(c.created_at)} {c.staff_name}：{mask_text(callbacks.describe(c))}" for c in found)
+
+    out = []
+    for case in cases:
+        survey: Any = surveys.get(case.id)
+        outcome = deadline_outcome(case, now)
+        rating = ""
+        rectification = ""
+        if survey is not None and survey.rating:
+            rating = level_name(survey.rating, "zh")
+            if survey.appeal_status == "upheld":
+                rating += staff_text("ledger_appeal_upheld")
+        if survey is not None and survey.rectification_case_id in rectified:
+            rect = rectified[survey.rectification_case_id]
+            state = deadline_outcome(rect, now)
+            progress = staff_text("ledger_rect_done" if rect.resolved_at else "ledger_rect_open")
+            timing = "" if state is None else staff_text("ledger_on_time" if state else "ledger_late")
+            rectification = f"{rect.number} {progress}{timing}"
+        elif survey is not None and survey.rating in BAD and survey.kind == "followup" and survey.appeal_status != "upheld":
+            rectification = staff_text("ledger_rect_none")
+        elif case.type == "rectification" and case.linked_case_id:
+            rectification = staff_text("ledger_rect_of", number=numbers.get(case.linked_case_id, ""))
+        callback_cases: tuple[int | None, ...] = (case.id,)
+        if survey is not None and survey.kind == "followup":
+            callback_cases = (case.id, survey.rectification_case_id)
+        out.append(
+            {
+                "number": case.number,
+                "type": staff_text(f"type_{case.type}"),
+                "channel": _channel(case.channel),
+                "received": when(case.created_at),
+                "content": mask_text(case.summary or case.description or "")[:CONTENT_CHARS],
+                "department": case.department or "",
+                "owner": names.get(case.owner_id, "") if case.owner_id else "",
+                "assignee": names.get(case.assignee_id, "") if case.assignee_id else "",
+                "due": when(case.due_at),
+                "resolved": when(case.resolved_at),
+                "on_time": staff_text("ledger_pending") if outcome is None else staff_text("ledger_yes" if outcome else "ledger_no"),
+                "result": mask_text(case.resolution or "")[:CONTENT_CHARS],
+                "rating": rating,
+                "rectification": rectification,
+                "callback": calls_of(*callback_cases),
+            }
+        )
+    return out
+
+
+def csv_cells(row: dict[str, str]) -> list[str]:
+    """A ledger row as CSV cells, in column order, none of them a formula."""
+    return [neutralise(row[field]) for field in FIELDS]
+
+
+def workbook(table: list[dict[str, str]], start: date, end: date) -> bytes:
+    """The 台账 as an xlsx file: a title row, the Chinese headers, one row per case; no cell is a formula (streamed, write-only)."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(staff_text("ledger_sheet"))
+    widths = {"number": 18, "content": 40, "result": 40, "rectification": 28, "callback": 40, "received": 17, "due": 17, "resolved": 17}
+    for index, field in enumerate(FIELDS):
+        sheet.column_dimensions[chr(ord("A") + index)].width = widths.get(field, 12)
+    sheet.freeze_panes = "A3"
+    sheet.auto_filter.ref = f"A2:{chr(ord('A') + len(FIELDS) - 1)}{len(table) + 2}"
+    title = WriteOnlyCell(sheet, value=staff_text("ledger_title", start=start.isoformat(), end=end.isoformat()))
+    title.font = Font(bold=True, size=14)
+    sheet.append([title])
+    bold, centred = Font(bold=True), Alignment(horizontal="center")
+    header_row = []
+    for header in headers():
+        cell = WriteOnlyCell(sheet, value=header)
+        cell.font, cell.alignment = bold, centred
+        header_row.append(cell)
+    sheet.append(header_row)
+    for row in table:
+        sheet.append(csv_cells(row))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
