@@ -12,6 +12,7 @@ from bot.core.texts import t
 from bot.office import audit
 from bot.storage.models import Attachment, AuditEvent, Case, Citizen, ConversationMessage, InboundReceipt, OutboxMessage
 from bot.storage.results import affected
+from bot.storage.supervision_models import Callback
 from bot.storage.survey_models import Survey
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ async def _anonymise_cases(session: AsyncSession, case_ids: list[int]) -> None:
         update(AuditEvent).where(AuditEvent.case_id.in_(case_ids), AuditEvent.action.in_(FREE_TEXT_ACTIONS)).values(detail=ANONYMISED)
     )
     await session.execute(update(Survey).where(Survey.case_id.in_(case_ids)).values(comment=None))
+    await session.execute(update(Callback).where(Callback.case_id.in_(case_ids)).values(note=""))
 
 
 async def purge_expired(session: AsyncSession, now: datetime, retention_days: int) -> int:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import MetaData, select, text
 
-from bot.office import casework, privacy
+from bot.office import casework, privacy, staff_verbs
 from bot.storage.models import OutboxMessage
 from tests.conftest import Citizen
 from tests.helpers import add_staff
@@ -43,6 +43,9 @@ async def _complaint_worked_by_staff(app, alice: Citizen) -> str:
         await casework.note(session, app.services, number, li, f"市民电话 {PHONE}，{STORY}", now)
         await casework.transfer(session, app.services, number, li, "赵强", f"{STORY}，请核实", now)
         await casework.resolve(session, app.services, number, zhao, f"已致电 {PHONE} 致歉", now)
+        await staff_verbs.perform(
+            session, app.services, zhao, staff_verbs.Act("callback", number, text=f"回访时市民说{STORY}", outcome="reached"), now
+        )
     await app.tick_outbox()
     return number
 
