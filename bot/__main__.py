@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
 
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 
 def _settings(**overrides):
@@ -20,8 +22,21 @@ def _settings(**overrides):
     except ValidationError as exc:
         for error in exc.errors():
             field = ".".join(str(p) for p in error["loc"])
-            print(f"environment: CONSULT_{field.upper()}: {error['msg']}", file=sys.stderr)
+            message = str(error["msg"]).removeprefix("Value error, ")
+            print(f"environment: CONSULT_{field.upper()}: {message}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def _database_problem(exc: BaseException) -> str:
+    """One line for an operator: what failed reaching the database, without the driver's traceback."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        where = make_url(_settings().database_url).render_as_string(hide_password=True)
+    except SystemExit:
+        where = "the configured database"
+    cause = getattr(exc, "orig", None) or exc
+    return f"cannot use {where}: {type(cause).__name__}: {str(cause).splitlines()[0] if str(cause) else ''}".rstrip(": ")
 
 
 def _logging(level: str = "INFO") -> None:
@@ -39,8 +54,8 @@ def cmd_ask(args) -> int:
     store = KnowledgeStore(settings.knowledge_dir, settings.knowledge_cache())
     questions = sys.stdin.read().splitlines() if args.question == "-" else [args.question]
     for question in questions:
-        if args.question == "-" and not question.strip():
-            continue
+        if args.question == "-" and not question.strip() and not args.json:
+            continue  # as text, a blank line asks nothing; as JSON every input line gets its line, so outputs pair up
         result = analyse(store.current, question, explain=args.explain)
         if args.json:
             print(json.dumps(result, ensure_ascii=False))
@@ -59,8 +74,13 @@ def cmd_db_upgrade(args) -> int:
     from bot.storage.migrate import upgrade
 
     settings = _settings()
-    upgrade(settings.database_url)
-    print("database is up to date")
+    before, after = upgrade(settings.database_url)
+    if before == after:
+        print(f"database already at revision {after}")
+    elif before is None:
+        print(f"created the schema at revision {after}")
+    else:
+        print(f"upgraded from revision {before} to {after}")
     return 0
 
 
@@ -121,8 +141,11 @@ def cmd_run(args) -> int:
     """Serve every configured channel, the web endpoints and the scheduler."""
     from bot.runner import run
 
+    from bot.runner import configured_channels
+
     settings = _settings()
-    _logging(settings.log_level)
+    # a console chat shares the terminal with the logs: only warnings and errors there
+    _logging(settings.log_level if configured_channels(settings) else "WARNING")
     return asyncio.run(run(settings)) or 0
 
 
@@ -141,14 +164,16 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("run", help="serve all configured channels, web endpoints and the scheduler").set_defaults(func=cmd_run)
 
     chat = sub.add_parser("chat", help="talk to the bot as a citizen in the terminal")
-    chat.add_argument("--user", default="console-user")
-    chat.add_argument("--lang", choices=("zh", "en"))
+    chat.add_argument(
+        "--user", default="console-user", help="whom you chat as (each user has their own conversation and cases); default console-user"
+    )
+    chat.add_argument("--lang", choices=("zh", "en"), help="start in this language (the bot follows the language you write in)")
     chat.set_defaults(func=cmd_chat)
 
     ask = sub.add_parser("ask", help="run one question through intent detection and search")
     ask.add_argument("question", help="the question, or - to read one a line from stdin")
-    ask.add_argument("--knowledge", type=Path)
-    ask.add_argument("--json", action="store_true")
+    ask.add_argument("--knowledge", type=Path, help="knowledge base folder to use instead of CONSULT_KNOWLEDGE_DIR")
+    ask.add_argument("--json", action="store_true", help="print one JSON object per question (see shared/CONTRACT.md)")
     ask.add_argument("--explain", action="store_true", help="show which words matched which fields, the scores and the verdict")
     ask.set_defaults(func=cmd_ask)
 
@@ -159,8 +184,8 @@ def main(argv: list[str] | None = None) -> int:
 
     cal = sub.add_parser("calendar", help="working-day calendar").add_subparsers(dest="calendar_command", required=True)
     due = cal.add_parser("due", help="the N-th working day strictly after START")
-    due.add_argument("start")
-    due.add_argument("--days", type=int, required=True)
+    due.add_argument("start", help="the start date, YYYY-MM-DD")
+    due.add_argument("--days", type=int, required=True, help="how many working days after START")
     due.set_defaults(func=cmd_calendar_due)
 
     staff_cli.register(sub, _app_command)
@@ -174,6 +199,12 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `report --json | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except (OSError, SQLAlchemyError) as exc:
+        print(f"database: {_database_problem(exc)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

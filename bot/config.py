@@ -8,10 +8,12 @@ from datetime import time
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge"
@@ -48,12 +50,36 @@ def parse_template_fields(value: str) -> dict[str, tuple[str, int | None]]:
     return fields
 
 
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/consult.db"
+ASYNC_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
+EXAMPLES = {"sqlite": "sqlite+aiosqlite:///./data/consult.db", "postgresql": "postgresql+asyncpg://user:password@host/dbname"}
+
+
+def check_database_url(value: str) -> str:
+    """The URL when the bot can use it; else ValueError saying what to write instead."""
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ValueError(f"not a database URL; use e.g. {EXAMPLES['sqlite']} or {EXAMPLES['postgresql']}") from None
+    backend, driver = url.get_backend_name(), url.get_driver_name()
+    if backend not in ASYNC_DRIVERS:
+        raise ValueError(f"unsupported database {backend!r}; use SQLite ({EXAMPLES['sqlite']}) or PostgreSQL ({EXAMPLES['postgresql']})")
+    if driver != ASYNC_DRIVERS[backend]:
+        wanted = f"{backend}+{ASYNC_DRIVERS[backend]}"
+        raise ValueError(f"the {backend} URL needs the async driver: write {wanted}://… (e.g. {EXAMPLES[backend]})")
+    if backend == "sqlite" and url.database and url.database != ":memory:" and value != DEFAULT_DATABASE_URL:
+        folder = Path(url.database).expanduser().parent
+        if not folder.is_dir():
+            raise ValueError(f"the folder {folder} does not exist (create it, or point the URL at an existing folder)")
+    return value
+
+
 class Settings(BaseSettings):
     """Every operator-facing setting; names are CONSULT_* in the environment."""
 
     model_config = SettingsConfigDict(env_prefix="CONSULT_", env_file=".env", extra="ignore")
 
-    database_url: str = "sqlite+aiosqlite:///./data/consult.db"
+    database_url: str = DEFAULT_DATABASE_URL
     knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR
     cache_dir: Path | None = Path("./data/cache")
     workdays_file: Path | None = None
@@ -140,8 +166,16 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        ZoneInfo(value)
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (an IANA name such as Asia/Shanghai)") from None
         return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _usable_database_url(cls, value: str) -> str:
+        return check_database_url(value)
 
     @field_validator("office_hours", "quiet_hours")
     @classmethod

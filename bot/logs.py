@@ -48,6 +48,9 @@ def guard_library_loggers() -> None:
             logger.addFilter(RedactingFilter())
 
 
+QUIET_LIBRARIES = ("alembic", "apscheduler")
+
+
 def setup_logging(level: str = "INFO") -> None:
     """Log to stderr with personal data masked and credentials redacted."""
     handler = logging.StreamHandler(sys.stderr)
@@ -56,4 +59,7 @@ def setup_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # their routine INFO (each migration context, each scheduled job) says nothing an operator acts on
+    for chatty in QUIET_LIBRARIES:
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
     guard_library_loggers()

@@ -74,10 +74,10 @@ def register(sub, command, settings: Callable[..., Any]) -> None:
     """Add `kb check` and `kb gaps` to the main parser."""
     kb = sub.add_parser("kb", help="knowledge base tools").add_subparsers(dest="kb_command", required=True)
     checker = kb.add_parser("check", help="validate the knowledge base")
-    checker.add_argument("--knowledge", type=Path)
+    checker.add_argument("--knowledge", type=Path, help="knowledge base folder to check instead of CONSULT_KNOWLEDGE_DIR")
     checker.set_defaults(func=lambda args: check(settings(knowledge_dir=args.knowledge)))
     gaps = kb.add_parser("gaps", help="questions the bot could not answer confidently, grouped and counted, personal data masked")
     gaps.add_argument("--since", metavar="DATE", help="only those asked on or after this day (YYYY-MM-DD)")
     gaps.add_argument("--all", action="store_true", help="include those already attached to a procedure or marked out of scope")
-    gaps.add_argument("--json", action="store_true")
+    gaps.add_argument("--json", action="store_true", help="print a JSON array instead of a table")
     gaps.set_defaults(func=command(_gaps))

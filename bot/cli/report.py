@@ -158,7 +158,7 @@ def register(sub, command) -> None:
     parser = sub.add_parser("report", help="service-quality figures for a period (overall, per department, per staff)")
     parser.add_argument("--from", dest="from_", metavar="DATE", help=f"first day (default: {DEFAULT_DAYS} days back)")
     parser.add_argument("--to", metavar="DATE", help="last day, inclusive (default: today)")
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON (English keys)")
     parser.add_argument("--csv", metavar="FILE", help="write the 台账 (one row per case received in the period) as CSV for Excel")
     parser.add_argument("--ledger", action="store_true", help="write the 台账 as an Excel workbook (with --xlsx FILE)")
     parser.add_argument("--xlsx", metavar="FILE", help="where the 台账 workbook goes")

@@ -16,6 +16,11 @@ from bot.office import accounts, casework, staff_verbs
 from bot.storage.models import Case, Staff
 
 ROLES = ("staff", "supervisor", "leader")
+FIELD_HELP = {
+    "text": "the words that go with the action (what the citizen is told, or the internal note)",
+    "target": "a staff member's name (they become the assignee) or a department (the case returns to its queue)",
+    "reason": "why (internal: staff see it, the citizen does not)",
+}
 STATUSES = ("new", "assigned", "in_progress", "waiting", "resolved", "closed")
 
 
@@ -163,11 +168,16 @@ def register(sub, command) -> None:
 
     staff = sub.add_parser("staff", help="staff registry").add_subparsers(dest="staff_command", required=True)
     add = staff.add_parser("add", help="register a staff member")
-    add.add_argument("--name", required=True)
-    add.add_argument("--role", required=True, choices=ROLES)
-    add.add_argument("--telegram-id", type=int)
-    add.add_argument("--wechat-openid")
-    add.add_argument("--department")
+    add.add_argument("--name", required=True, help="the name staff log in with and are shown by in the audit trail")
+    add.add_argument(
+        "--role",
+        required=True,
+        choices=ROLES,
+        help="staff work cases; supervisors also see all cases and get 催办 alerts; leaders get 督办 alerts",
+    )
+    add.add_argument("--telegram-id", type=int, help="their Telegram user id, for the staff group and alerts")
+    add.add_argument("--wechat-openid", help="their openid on the Official Account, for alerts on WeChat")
+    add.add_argument("--department", help="their department (科室), for the 本科室 queue and transfers")
     add.add_argument("--title", help="how replies are signed to citizens, e.g. 窗口工作人员")
     add.set_defaults(func=command(_staff_add))
     staff.add_parser("list", help="list staff").set_defaults(func=command(_staff_list))
@@ -184,21 +194,21 @@ def register(sub, command) -> None:
 
     cases = sub.add_parser("cases", help="tracked cases").add_subparsers(dest="cases_command", required=True)
     listing = cases.add_parser("list", help="list cases (personal data masked)")
-    listing.add_argument("--status", choices=STATUSES)
-    listing.add_argument("--limit", type=int, default=200)
-    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--status", choices=STATUSES, help="only cases in this status")
+    listing.add_argument("--limit", type=int, default=200, help="at most this many cases, newest first (default 200)")
+    listing.add_argument("--json", action="store_true", help="print a JSON array (see shared/CONTRACT.md)")
     listing.set_defaults(func=command(_cases_list))
     show = cases.add_parser("show", help="show one case with its history (personal data masked)")
-    show.add_argument("number")
-    show.add_argument("--json", action="store_true")
+    show.add_argument("number", help="the case number, e.g. TS-20261201-0001 (dashes and case optional)")
+    show.add_argument("--json", action="store_true", help="print one JSON object with history and messages")
     show.set_defaults(func=command(_cases_show))
 
     def action(name: str, help_text: str, *fields: str) -> None:
         parser = cases.add_parser(name, help=help_text)
-        parser.add_argument("number")
+        parser.add_argument("number", help="the case number, e.g. TS-20261201-0001")
         for field in fields:
-            parser.add_argument(field)
-        parser.add_argument("--as", dest="as_name", required=True, metavar="STAFF_NAME")
+            parser.add_argument(field, help=FIELD_HELP.get(field))
+        parser.add_argument("--as", dest="as_name", required=True, metavar="STAFF_NAME", help="who acts (audited)")
         parser.set_defaults(func=command(_staff_action), action=name, text="")
 
     action("take", "take a case (first taker becomes owner of record)")
@@ -212,9 +222,9 @@ def register(sub, command) -> None:
     action("close", "close a resolved case")
     action("reveal", "show the case's personal data (audited)")
     callback = cases.add_parser("callback", help="record a 回访: a staff member contacted (or tried to contact) the citizen")
-    callback.add_argument("number")
-    callback.add_argument("--outcome", required=True, choices=("reached", "unreached"))
+    callback.add_argument("number", help="the case number of the rated case or its ZG case")
+    callback.add_argument("--outcome", required=True, choices=("reached", "unreached"), help="whether the citizen was reached")
     callback.add_argument("--satisfied", choices=("yes", "no"), help="the citizen's verdict after the rectification (when reached)")
     callback.add_argument("--note", default="", help="what was said, how they were contacted")
-    callback.add_argument("--as", dest="as_name", required=True, metavar="STAFF_NAME")
+    callback.add_argument("--as", dest="as_name", required=True, metavar="STAFF_NAME", help="who called (audited)")
     callback.set_defaults(func=command(_staff_action), action="callback", text="")
