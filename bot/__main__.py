@@ -139,9 +139,7 @@ def cmd_chat(args) -> int:
 
 def cmd_run(args) -> int:
     """Serve every configured channel, the web endpoints and the scheduler."""
-    from bot.runner import run
-
-    from bot.runner import configured_channels
+    from bot.runner import configured_channels, run
 
     settings = _settings()
     # a console chat shares the terminal with the logs: only warnings and errors there
