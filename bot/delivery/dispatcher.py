@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,6 +21,21 @@ from bot.storage.models import OutboxMessage
 from bot.storage.results import affected
 
 log = logging.getLogger(__name__)
+
+# confirm what went out at least this often: the most a crash can leave `unknown` instead of `sent`
+CONFIRM_EVERY = timedelta(seconds=0.5)
+CONFIRM_ROWS = 64
+
+
+@dataclass(frozen=True)
+class Result:
+    """How one row's delivery ended: sent, retry or failed, with the error and the parts that went out first."""
+
+    row: OutboxMessage
+    outcome: str
+    error: str | None
+    delivered: int
+
 
 Router = Callable[[AsyncSession, OutboxMessage], Awaitable[Route | None]]
 FailureHook = Callable[[AsyncSession, OutboxMessage, str, datetime], Awaitable[None]]
@@ -122,7 +138,7 @@ class Dispatcher:
         if row is None:  # pragma: no cover - claimed in this very transaction
             return None
         outcome, error, delivered = await self._deliver(row)
-        await self._finish(row, outcome, error, delivered, [])
+        await self._finish([Result(row, outcome, error, delivered)], [])
         return outcome
 
     async def _deliver(self, row: OutboxMessage) -> tuple[str, str | None, int]:
@@ -148,42 +164,64 @@ class Dispatcher:
             return ("failed" if row.attempts >= MAX_ATTEMPTS else "retry"), f"{type(exc).__name__}: {exc}", 0
         return "sent", None, 0
 
-    async def _finish(self, row: OutboxMessage, outcome: str, error: str | None, delivered: int, waiting: list[int]) -> None:
-        """Confirm one row in its own transaction, and renew the claim on the rows of its batch still waiting to go."""
+    async def _finish(self, results: list[Result], waiting: list[int]) -> None:
+        """Confirm rows that went out (or failed) in one transaction, and renew the claim on the rows still waiting to go."""
         now = self.clock.now()
         async with self.sessions() as session, session.begin():
-            if waiting:  # a paced batch (Telegram's 20 a minute to a group) must not outlive its lease
+            if waiting:
                 await session.execute(
                     update(OutboxMessage)
                     .where(OutboxMessage.id.in_(waiting), OutboxMessage.status == "sending", OutboxMessage.claimed_by == self.worker)
                     .values(claimed_at=now)
                 )
-            if outcome == "sent":
-                await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(status="sent", sent_at=now))
+            sent = [result.row for result in results if result.outcome == "sent"]
+            if sent:
+                await session.execute(
+                    update(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in sent])).values(status="sent", sent_at=now)
+                )
                 for hook in self.sent_hooks:
-                    await hook(session, [row], now)
-                return
-            error = redact_secrets(error) if error else error  # stored, logged and shown to staff: never a credential
-            log.warning("outbox: row %s (%s to %s) %s: %s", row.id, row.kind, row.channel, outcome, error)
-            values: dict[str, Any] = {"error": error}
-            if delivered:  # the parts that went out are never sent again
-                values["payload"] = {**row.payload, "parts_sent": int(row.payload.get("parts_sent", 0)) + delivered}
-            if outcome == "retry":
-                values.update(status="pending", due_at=now + RETRY_BACKOFF * row.attempts)
-            else:
-                values.update(status="failed")
-            await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(**values))
-            if outcome == "failed" and self.on_failure:
-                await self.on_failure(session, row, error or "failed", now)
+                    await hook(session, sent, now)
+            for result in results:
+                if result.outcome != "sent":
+                    await self._record_failure(session, result, now)
+
+    async def _record_failure(self, session: AsyncSession, result: Result, now: datetime) -> None:
+        row, outcome = result.row, result.outcome
+        error = redact_secrets(result.error) if result.error else result.error  # stored, logged and shown to staff: never a credential
+        log.warning("outbox: row %s (%s to %s) %s: %s", row.id, row.kind, row.channel, outcome, error)
+        values: dict[str, Any] = {"error": error}
+        if result.delivered:  # the parts that went out are never sent again
+            values["payload"] = {**row.payload, "parts_sent": int(row.payload.get("parts_sent", 0)) + result.delivered}
+        if outcome == "retry":
+            values.update(status="pending", due_at=now + RETRY_BACKOFF * row.attempts)
+        else:
+            values.update(status="failed")
+        await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(**values))
+        if outcome == "failed" and self.on_failure:
+            await self.on_failure(session, row, error or "failed", now)
 
     async def run_once(self, batch: int = 200) -> int:
-        """Send every due row, batch by batch, confirming each as it goes; return how many were handled."""
+        """Send every due row, batch by batch; return how many were handled.
+
+        Rows are confirmed as they go: whatever went out is recorded within CONFIRM_EVERY (or CONFIRM_ROWS rows),
+        so a crash leaves at most those few as `unknown`, and a slow, paced batch renews its claim long before
+        its lease runs out.
+        """
         handled = 0
         while True:
             rows = await self.claim(batch)
+            renewed = since = self.clock.now()
+            done: list[Result] = []
             for index, row in enumerate(rows):
                 outcome, error, delivered = await self._deliver(row)
-                await self._finish(row, outcome, error, delivered, [r.id for r in rows[index + 1 :]])
+                done.append(Result(row, outcome, error, delivered))
+                last = index == len(rows) - 1
+                if last or len(done) >= CONFIRM_ROWS or self.clock.now() - since >= CONFIRM_EVERY:
+                    waiting: list[int] = []
+                    if not last and self.clock.now() - renewed > self.lease / 3:
+                        waiting, renewed = [r.id for r in rows[index + 1 :]], self.clock.now()
+                    await self._finish(done, waiting)
+                    done, since = [], self.clock.now()
             handled += len(rows)
             if len(rows) < batch:
                 return handled

@@ -53,7 +53,7 @@ async def test_a_paced_batch_longer_than_the_lease_is_sent_whole_and_nothing_tur
     assert statuses == ["sent"] * 6
 
 
-async def test_each_row_is_confirmed_as_it_is_sent_so_a_crash_mid_batch_leaves_only_the_row_in_hand(app, clock):
+async def test_a_paced_row_is_confirmed_as_it_is_sent_so_a_crash_mid_batch_leaves_only_the_row_in_hand(app, clock):
     now = clock.now()
     async with app.sessions() as session, session.begin():
         for i in range(4):
@@ -64,6 +64,7 @@ async def test_each_row_is_confirmed_as_it_is_sent_so_a_crash_mid_batch_leaves_o
             if len(self.sent) == 2:
                 raise KeyboardInterrupt  # stands for the process dying mid-send
             await super().send(recipient, replies, kind=kind, payload=payload)
+            clock.advance(seconds=1)  # a paced channel: each message takes its turn
 
     channel = CrashOnThird("group")
     dispatcher = Dispatcher(app.sessions, {"group": channel}, clock, lease=LEASE)
@@ -76,3 +77,15 @@ async def test_each_row_is_confirmed_as_it_is_sent_so_a_crash_mid_batch_leaves_o
     assert statuses == ["sent", "sent", "sending", "sending"]
     clock.advance(seconds=LEASE.total_seconds() + 1)
     assert await dispatcher.recover_orphans() == 2
+
+
+async def test_instant_sends_are_confirmed_together_and_fast(app, clock):
+    now = clock.now()
+    async with app.sessions() as session, session.begin():
+        for i in range(150):
+            await enqueue(session, Notice(NoticeKind.STAFF_ALERT, "group", "g", (Reply(f"a{i}"),), f"fast:{i}"), due_at=now, now=now)
+    channel = RecordingChannel("group")
+    assert await Dispatcher(app.sessions, {"group": channel}, clock, lease=LEASE).run_once() == 150
+    async with app.sessions() as session:
+        statuses = set(await session.scalars(select(OutboxMessage.status)))
+    assert statuses == {"sent"} and len(channel.sent) == 150
