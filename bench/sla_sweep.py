@@ -23,9 +23,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.office import sla  # noqa: E402
 from bot.app import App  # noqa: E402
 from bot.config import Settings  # noqa: E402
+from bot.office import sla  # noqa: E402
 from bot.storage.migrate import upgrade_async  # noqa: E402
 from bot.storage.models import Case, OutboxMessage, Staff  # noqa: E402
 
