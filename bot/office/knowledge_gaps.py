@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.masking import mask_text
+from bot.core.masking import mask_question
 from bot.office import audit
 from bot.storage.gap_models import KnowledgeGap
 from bot.storage.upsert import insert_ignore
@@ -33,7 +33,7 @@ class GapError(Exception):
 
 def group_key(text: str) -> str:
     """The wording a gap is grouped by: masked, normalised (case, width, traditional characters), without punctuation or spaces."""
-    return _PUNCTUATION.sub("", normalize(mask_text(text)))[:200]
+    return _PUNCTUATION.sub("", normalize(mask_question(text)))[:200]
 
 
 async def note(session: AsyncSession, text: str, lang: str, now: datetime, guess: str | None = None) -> None:
@@ -43,7 +43,7 @@ async def note(session: AsyncSession, text: str, lang: str, now: datetime, guess
         return
     values = {
         "key": key,
-        "text": mask_text(" ".join(text.split()))[:MAX_TEXT],
+        "text": mask_question(" ".join(text.split()))[:MAX_TEXT],
         "lang": lang,
         "count": 1,
         "guess": guess,
