@@ -57,14 +57,28 @@ async def note(session: AsyncSession, text: str, lang: str, now: datetime, guess
         )
 
 
-async def listing(session: AsyncSession, since: datetime | None = None, *, include_resolved: bool = False) -> list[KnowledgeGap]:
-    """Gaps last seen since `since` (all when None), most asked first; open ones only unless `include_resolved`."""
+async def listing(
+    session: AsyncSession,
+    since: datetime | None = None,
+    *,
+    include_resolved: bool = False,
+    until: datetime | None = None,
+    order: str = "count",
+    limit: int | None = None,
+) -> list[KnowledgeGap]:
+    """Gaps last seen in [since, until) (unbounded when None), most asked first (`order="recent"`: newest first); open ones only unless `include_resolved`."""
     query = select(KnowledgeGap)
     if since is not None:
         query = query.where(KnowledgeGap.last_seen >= since)
+    if until is not None:
+        query = query.where(KnowledgeGap.last_seen < until)
     if not include_resolved:
         query = query.where(KnowledgeGap.status == "open")
-    rows = await session.scalars(query.order_by(KnowledgeGap.count.desc(), KnowledgeGap.last_seen.desc(), KnowledgeGap.id))
+    if order == "recent":
+        query = query.order_by(KnowledgeGap.last_seen.desc(), KnowledgeGap.count.desc(), KnowledgeGap.id)
+    else:
+        query = query.order_by(KnowledgeGap.count.desc(), KnowledgeGap.last_seen.desc(), KnowledgeGap.id)
+    rows = await session.scalars(query.limit(limit) if limit is not None else query)
     return list(rows)
 
 
