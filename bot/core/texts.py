@@ -681,7 +681,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "gaps_marked_out": ("已标记为不属于本办（{who}，{at}）", "Marked out of scope ({who}, {at})"),
     "gaps_done_attached": (
         "已把问题加为“{title}”的示例问题，知识库已重新加载，机器人现在会回答这个问题。",
-        "Added as an example question of \"{title}\"; the knowledge base is reloaded and the bot now answers this question.",
+        'Added as an example question of "{title}"; the knowledge base is reloaded and the bot now answers this question.',
     ),
     "gaps_done_out": ("已标记为不属于本办。", "Marked out of scope."),
     "gaps_failed": ("未能完成：{reason}", "Could not do it: {reason}"),

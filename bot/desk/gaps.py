@@ -44,7 +44,8 @@ class Gaps:
     async def page(self, request: Request, *, error: str = "", status: int = 200) -> Response:
         """GET /desk/knowledge/gaps: the gaps grouped and counted, most asked or newest first, filtered by the day last asked."""
         params = request.query_params
-        order = params.get("sort") if params.get("sort") in ORDERS else "count"
+        order = params.get("sort") or "count"
+        order = order if order in ORDERS else "count"
         start, end = _day(params.get("from")), _day(params.get("to"))
         handled = params.get("handled") == "1"
         tz = self.app.settings.tz
@@ -126,4 +127,3 @@ class Gaps:
             Route("/knowledge/gaps", self.page, methods=["GET"]),
             Route("/knowledge/gaps", self.act, methods=["POST"]),
         ]
-

@@ -201,7 +201,8 @@ def test_a_bus_alone_is_not_the_way_to_the_office(kb, question):
 
 
 @pytest.mark.parametrize(
-    "question", ["which bus goes to your office", "how do I get there by bus", "is there a bus stop near you", "bus route to the service center"]
+    "question",
+    ["which bus goes to your office", "how do I get there by bus", "is there a bus stop near you", "bus route to the service center"],
 )
 def test_asking_for_the_way_by_bus_is_still_answered(kb, question):
     result = analyse(kb, question)
