@@ -34,9 +34,9 @@ lint: setup-dev
 test: lint
 	$(BIN)/python -m pytest
 
-# PNGs of the desk's login, inbox and case page at desktop and phone width (needs Debian's chromium and fonts-noto-cjk)
+# PNGs of the desk's login, inbox, case, dashboard and unanswered-questions pages at desktop and phone width (needs Debian's chromium and fonts-noto-cjk)
 screenshots: setup-dev
-	CONSULT_DESK_SCREENSHOTS=screenshots $(BIN)/python -m pytest tests/desk/test_desk_browser.py tests/desk/test_dashboard_browser.py -k "screenshots" -q
+	CONSULT_DESK_SCREENSHOTS=screenshots $(BIN)/python -m pytest tests/desk/test_desk_browser.py tests/desk/test_dashboard_browser.py tests/desk/test_gaps_browser.py -k "screenshots" -q
 	@ls screenshots/*.png
 
 bench: setup-dev

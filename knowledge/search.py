@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -18,6 +19,7 @@ B = 0.6
 FIELD_WEIGHTS = {"title": 3.0, "keywords": 3.0, "questions": 1.5, "faq": 1.0}
 ANCHOR = "a:"  # postings of the words in a procedure's title and keywords: a direct answer needs one of them (or a verbatim keyword)
 TITLE = "t:"  # postings of the words in a procedure's title: where/when/phone words name the procedure whose title they are in
+QUESTION = "q:"  # an example question whole: a citizen asking exactly it (punctuation and spaces aside) is answered by its procedure
 PHRASE_WEIGHT = 4.0  # a whole title or keyword found verbatim in the question
 MAX_PHRASE_SCAN = 80  # characters of the question scanned for verbatim keywords
 PREFIX = 6  # English words sharing this many leading letters are taken as the same word
@@ -102,6 +104,14 @@ def _rank(hit: Hit, top_score: float) -> float:
     return hit.coverage + SCORE_SHARE * hit.score / max(top_score, 1e-9)
 
 
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def question_token(rewritten: str) -> str:
+    """The token of a whole question (normalised, rewritten into the office's vocabulary), without punctuation or spaces."""
+    return QUESTION + _NOT_WORD.sub("", rewritten)
+
+
 def _field_texts(text: ProcedureText) -> dict[str, list[str]]:
     # the body (materials, steps, fees) is the answer, not the question: indexing it only adds noise
     return {
@@ -151,6 +161,8 @@ class SearchIndex:
                         for token in tokens:
                             weights[token] += weight
                         lengths[i] += weight * len(tokens)
+                        if name == "questions":
+                            weights[question_token(synonyms.rewrite(normalize(chunk)))] += PHRASE_WEIGHT
                         if name in ("title", "keywords"):
                             weights[phrase_token(rewritten)] += PHRASE_WEIGHT
                             for token in tokens:
@@ -339,6 +351,9 @@ class SearchIndex:
             strange = []
         scores = np.zeros(len(self.procedures), dtype=np.float32)
         verbatim = self._phrase_tokens(rewritten)
+        whole = question_token(rewritten)
+        if len(whole) > len(QUESTION) and whole in self._postings:
+            verbatim.append(whole)  # the office taught this very question as an example of a procedure
         query_tokens = [tok for _, parts, _ in query for tok in parts] + phrases(content) + verbatim
         for token in dict.fromkeys(query_tokens):
             posting = self._postings.get(token)

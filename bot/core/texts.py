@@ -655,6 +655,38 @@ TEXTS: dict[str, tuple[str, str]] = {
     "monthly_download": ("台账 {filename} 可在工作台下载：{path}", "The ledger {filename} is on the desk: {path}"),
     "monthly_filename": ("台账-{period}.xlsx", "ledger-{period}.xlsx"),
     "dash_monthly_ready": ("{period} 月度报告与台账已生成：", "The {period} monthly report and ledger are ready: "),
+    # gaps page
+    "gaps_title": ("未答问题", "Unanswered questions"),
+    "gaps_intro": (
+        "市民问过、机器人没能确定回答的问题（个人信息已隐去），相同问法合并计数。把问题归入办事指南后，机器人立即就能回答同样的问题。",
+        "Questions citizens asked that the bot could not answer confidently (personal data masked), counted by wording. Once attached to a procedure, the bot answers the same question at once.",
+    ),
+    "gaps_readonly": (
+        "您可以查看；只有科长/主管或分管领导可以把问题归入办事指南或标记为不属于本办，如需处理请联系他们。",
+        "You may look; only a supervisor or leader can attach a question to a procedure or mark it out of scope — ask one of them.",
+    ),
+    "gaps_sort_count": ("问得最多", "Most asked"),
+    "gaps_sort_recent": ("最近问的", "Most recent"),
+    "gaps_show_handled": ("含已处理", "Include handled"),
+    "gaps_count": ("{n} 次", "{n}×"),
+    "gaps_first": ("首次 {at}", "first {at}"),
+    "gaps_last": ("最近 {at}", "last {at}"),
+    "gaps_guess": ("机器人猜测：{title}", "Bot's guess: {title}"),
+    "gaps_no_guess": ("机器人没有猜测", "No guess from the bot"),
+    "gaps_english": ("英文提问", "asked in English"),
+    "gaps_procedure": ("归入办事指南", "Attach to procedure"),
+    "gaps_attach": ("加为示例问题", "Add as example question"),
+    "gaps_out_of_scope": ("不属于本办", "Out of scope"),
+    "gaps_attached": ("已归入：{title}（{who}，{at}）", "Attached to {title} ({who}, {at})"),
+    "gaps_marked_out": ("已标记为不属于本办（{who}，{at}）", "Marked out of scope ({who}, {at})"),
+    "gaps_done_attached": (
+        "已把问题加为“{title}”的示例问题，知识库已重新加载，机器人现在会回答这个问题。",
+        'Added as an example question of "{title}"; the knowledge base is reloaded and the bot now answers this question.',
+    ),
+    "gaps_done_out": ("已标记为不属于本办。", "Marked out of scope."),
+    "gaps_failed": ("未能完成：{reason}", "Could not do it: {reason}"),
+    "gaps_shown": ("共 {n} 条", "{n} shown"),
+    "gaps_pick": ("请选择办事指南", "Choose a procedure"),
 }
 
 

@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.core.masking import mask_phone, mask_text
 from bot.core.texts import TEXTS, both, staff_text, t
 from bot.desk import auth, queues, views
+from bot.desk.gaps import Gaps
 from bot.desk.live import Presence, Pulse
 from bot.desk.supervision import Supervision, recent_monthly
 from bot.office import accounts, audit, case_merge, staff_verbs
@@ -736,6 +737,7 @@ class Desk:
             Route("/cases/{number}/act", self.act, methods=["POST"]),
             Route("/cases/{number}/typing", self.typing, methods=["POST"]),
             *Supervision(self).routes(),
+            *Gaps(self).routes(),
             Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
         ]
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.masking import mask_text
+from bot.core.masking import mask_question
 from bot.office import audit
 from bot.storage.gap_models import KnowledgeGap
 from bot.storage.upsert import insert_ignore
@@ -33,7 +33,7 @@ class GapError(Exception):
 
 def group_key(text: str) -> str:
     """The wording a gap is grouped by: masked, normalised (case, width, traditional characters), without punctuation or spaces."""
-    return _PUNCTUATION.sub("", normalize(mask_text(text)))[:200]
+    return _PUNCTUATION.sub("", normalize(mask_question(text)))[:200]
 
 
 async def note(session: AsyncSession, text: str, lang: str, now: datetime, guess: str | None = None) -> None:
@@ -43,7 +43,7 @@ async def note(session: AsyncSession, text: str, lang: str, now: datetime, guess
         return
     values = {
         "key": key,
-        "text": mask_text(" ".join(text.split()))[:MAX_TEXT],
+        "text": mask_question(" ".join(text.split()))[:MAX_TEXT],
         "lang": lang,
         "count": 1,
         "guess": guess,
@@ -57,14 +57,28 @@ async def note(session: AsyncSession, text: str, lang: str, now: datetime, guess
         )
 
 
-async def listing(session: AsyncSession, since: datetime | None = None, *, include_resolved: bool = False) -> list[KnowledgeGap]:
-    """Gaps last seen since `since` (all when None), most asked first; open ones only unless `include_resolved`."""
+async def listing(
+    session: AsyncSession,
+    since: datetime | None = None,
+    *,
+    include_resolved: bool = False,
+    until: datetime | None = None,
+    order: str = "count",
+    limit: int | None = None,
+) -> list[KnowledgeGap]:
+    """Gaps last seen in [since, until) (unbounded when None), most asked first (`order="recent"`: newest first); open ones only unless `include_resolved`."""
     query = select(KnowledgeGap)
     if since is not None:
         query = query.where(KnowledgeGap.last_seen >= since)
+    if until is not None:
+        query = query.where(KnowledgeGap.last_seen < until)
     if not include_resolved:
         query = query.where(KnowledgeGap.status == "open")
-    rows = await session.scalars(query.order_by(KnowledgeGap.count.desc(), KnowledgeGap.last_seen.desc(), KnowledgeGap.id))
+    if order == "recent":
+        query = query.order_by(KnowledgeGap.last_seen.desc(), KnowledgeGap.count.desc(), KnowledgeGap.id)
+    else:
+        query = query.order_by(KnowledgeGap.count.desc(), KnowledgeGap.last_seen.desc(), KnowledgeGap.id)
+    rows = await session.scalars(query.limit(limit) if limit is not None else query)
     return list(rows)
 
 

@@ -192,3 +192,18 @@ def test_a_procedure_named_by_its_own_keyword_stays_ours_despite_an_out_of_scope
 def test_a_partly_shared_long_word_does_not_pick_the_wrong_certificate(kb):
     result = analyse(kb, "死亡证明上的名字写错了一个字")
     assert result["id"] == "death-certificate"
+
+
+@pytest.mark.parametrize("question", ["can my clinic put its logo on a bus", "my clinic wants a logo on a bus"])
+def test_a_bus_alone_is_not_the_way_to_the_office(kb, question):
+    result = analyse(kb, question)
+    assert not (result["id"] == "office-hours-location" and result["confident"])
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["which bus goes to your office", "how do I get there by bus", "is there a bus stop near you", "bus route to the service center"],
+)
+def test_asking_for_the_way_by_bus_is_still_answered(kb, question):
+    result = analyse(kb, question)
+    assert (result["id"], result["confident"]) == ("office-hours-location", True)

@@ -69,7 +69,7 @@ async def test_deleting_a_citizen_leaves_only_masked_unlinked_text(office):
         await forget_citizen(session, row, office.clock.now(), reason="test")
     [gap] = await _gaps(office)
     # the row never held the raw numbers and has no column that points at a citizen: nothing of theirs to delete
-    assert "110105199001011234" not in gap.text and "13912345678" not in gap.text
+    assert "110105199001011234" not in gap.text and "13912345678" not in gap.text and "李雷" not in gap.text
     assert not {c.name for c in KnowledgeGap.__table__.columns} & {"citizen_id", "external_id", "channel", "case_id"}
 
 
