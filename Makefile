@@ -42,6 +42,7 @@ screenshots: setup-dev
 bench: setup-dev
 	$(BIN)/python bench/kb_search.py
 	$(BIN)/python bench/sla_sweep.py
+	$(BIN)/python bench/desk.py
 	$(BIN)/python bench/outbox.py
 	$(BIN)/python bench/report.py
 
