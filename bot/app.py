@@ -84,6 +84,14 @@ class App:
         async with self._outbox_turn:
             return await self.dispatcher.run_once()
 
+    async def queue_and_send(self, queue) -> int:
+        """Run `queue(session, services, now)` in one transaction, then send what it queued at once; returns how many."""
+        async with self.sessions() as session, session.begin():
+            queued = await queue(session, self.services, self.clock.now())
+        if queued:
+            await self.tick_outbox()
+        return queued
+
     async def sweep(self) -> int:
         """Run the SLA sweep once and send the alerts it raised."""
         async with self.sessions() as session, session.begin():

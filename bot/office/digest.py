@@ -119,8 +119,4 @@ async def queue_digest(session: AsyncSession, services: Services, now: datetime)
 
 async def tick(app) -> int:
     """Scheduler tick: queue the digest when due, then send it."""
-    async with app.sessions() as session, session.begin():
-        queued = await queue_digest(session, app.services, app.clock.now())
-    if queued:
-        await app.tick_outbox()
-    return queued
+    return await app.queue_and_send(queue_digest)

@@ -112,8 +112,4 @@ async def queue_monthly(session: AsyncSession, services: Services, now: datetime
 
 async def tick(app) -> int:
     """Scheduler tick: produce and announce the monthly report when due, then send it."""
-    async with app.sessions() as session, session.begin():
-        queued = await queue_monthly(session, app.services, app.clock.now())
-    if queued:
-        await app.tick_outbox()
-    return queued
+    return await app.queue_and_send(queue_monthly)
