@@ -379,24 +379,47 @@ def next_opening(
 
 
 class WorkingHoursMeter:
-    """`working_hours_between` for many spans at once (reports over a year of cases): each day's office window looked up once."""
+    """`working_hours_between` for many spans at once (reports over a year of cases): office seconds summed per day once, each span two lookups."""
 
     def __init__(self, calendar: WorkCalendar, tz: ZoneInfo, opening: time, closing: time, *, allow_guess: bool = True) -> None:
         _require_hours(opening, closing)
         self.calendar, self.tz, self.opening, self.closing, self.allow_guess = calendar, tz, opening, closing, allow_guess
-        self._days: dict[date, tuple[float, float] | None] = {}
+        self._first: date | None = None
+        self._midnights: list[float] = []  # local midnight of each covered day, as a timestamp
+        self._opens: list[float] = []
+        self._closes: list[float] = []  # equal to the opening on a day off
+        self._before: list[float] = []  # office seconds of all covered days before this one
 
-    def _window(self, day: date) -> tuple[float, float] | None:
-        if day not in self._days:
-            self._days[day] = (
-                (
-                    datetime.combine(day, self.opening, tzinfo=self.tz).timestamp(),
-                    datetime.combine(day, self.closing, tzinfo=self.tz).timestamp(),
-                )
-                if self.calendar.is_workday(day, allow_guess=self.allow_guess)
-                else None
-            )
-        return self._days[day]
+    def _cover(self, first: date, last: date) -> None:
+        if self._first is not None:
+            # grow by at least as much again as is covered, so moments arriving in any order rebuild the table only a few times
+            covered_last = self._first + timedelta(days=len(self._midnights) - 2)
+            grow = timedelta(days=max(31, len(self._midnights)))
+            first = min(first, self._first - grow) if first < self._first else self._first
+            last = max(last, covered_last + grow) if last > covered_last else covered_last
+        self._first, self._midnights, self._opens, self._closes, self._before = first, [], [], [], []
+        total, day = 0.0, first
+        while day <= last + timedelta(days=1):  # one day more: its midnight closes the last covered day
+            midnight = datetime.combine(day, time(0), tzinfo=self.tz).timestamp()
+            opens = datetime.combine(day, self.opening, tzinfo=self.tz).timestamp()
+            works = self.calendar.is_workday(day, allow_guess=self.allow_guess)
+            closes = datetime.combine(day, self.closing, tzinfo=self.tz).timestamp() if works else opens
+            self._midnights.append(midnight)
+            self._opens.append(opens)
+            self._closes.append(closes)
+            self._before.append(total)
+            total += closes - opens
+            day += timedelta(days=1)
+
+    def _ensure_covered(self, stamp: float, moment: datetime) -> None:
+        if not self._midnights or not self._midnights[0] <= stamp < self._midnights[-1]:
+            day = moment.astimezone(self.tz).date()
+            self._cover(day, day)
+
+    def _office_seconds_until(self, stamp: float) -> float:
+        index = bisect.bisect_right(self._midnights, stamp) - 1
+        opens = self._opens[index]
+        return self._before[index] + max(0.0, min(stamp, self._closes[index]) - opens)
 
     def between(self, start: datetime, end: datetime) -> float:
         """Hours of office time between two aware datetimes: the same figure as `working_hours_between`."""
@@ -404,13 +427,16 @@ class WorkingHoursMeter:
         _require_aware("end", end)
         if end <= start:
             return 0.0
-        start_ts, end_ts = start.timestamp(), end.timestamp()
-        seconds = 0.0
-        day = start.astimezone(self.tz).date()
-        last = end.astimezone(self.tz).date()
-        while day <= last:
-            window = self._window(day)
-            if window is not None:
-                seconds += max(0.0, min(window[1], end_ts) - max(window[0], start_ts))
-            day += timedelta(days=1)
-        return seconds / 3600
+        start_stamp, end_stamp = start.timestamp(), end.timestamp()
+        # both ends covered before either is read: covering one may rebuild the running totals the other is read from
+        self._ensure_covered(start_stamp, start)
+        self._ensure_covered(end_stamp, end)
+        return (self._office_seconds_until(end_stamp) - self._office_seconds_until(start_stamp)) / 3600
+
+    def local_day(self, moment: datetime) -> date:
+        """The office's calendar date of an aware moment."""
+        stamp = moment.timestamp()
+        if not self._midnights or not self._midnights[0] <= stamp < self._midnights[-1]:
+            return moment.astimezone(self.tz).date()
+        assert self._first is not None
+        return self._first + timedelta(days=bisect.bisect_right(self._midnights, stamp) - 1)

@@ -61,6 +61,20 @@ async def record(session: AsyncSession, number: str, staff: Staff, outcome: str,
     return case
 
 
+async def for_cases_received(session: AsyncSession, begin: datetime, finish: datetime) -> dict[int, list[Callback]]:
+    """The call-backs of cases received in [begin, finish), oldest first, by case id."""
+    found: dict[int, list[Callback]] = {}
+    query = (
+        select(Callback)
+        .join(Case, Case.id == Callback.case_id)
+        .where(Case.created_at >= begin, Case.created_at < finish)
+        .order_by(Callback.created_at, Callback.id)
+    )
+    for callback in await session.scalars(query):
+        found.setdefault(callback.case_id, []).append(callback)
+    return found
+
+
 async def for_cases(session: AsyncSession, case_ids: list[int]) -> dict[int, list[Callback]]:
     """The call-backs of these cases, oldest first, by case id."""
     found: dict[int, list[Callback]] = {}

@@ -79,16 +79,17 @@ async def rows(session: AsyncSession, services: Services, start: date, end: date
     names = {s.id: s.name for s in await session.scalars(select(Staff))}
     query = select(*COLUMNS).where(Case.created_at >= begin, Case.created_at < finish).order_by(Case.created_at, Case.id)
     cases = (await session.execute(query)).all()
-    ids = [c.id for c in cases]
+    received = (Case.created_at >= begin, Case.created_at < finish)
     surveys: dict[int, Any] = {}
     rectified: dict[int, Any] = {}
     numbers: dict[int, str] = {}
-    for chunk in range(0, len(ids), 500):
-        part = ids[chunk : chunk + 500]
-        survey_columns = (Survey.case_id, Survey.kind, Survey.rating, Survey.appeal_status, Survey.rectification_case_id)
-        for found in (await session.execute(select(*survey_columns).where(Survey.case_id.in_(part)).order_by(Survey.id))).all():
-            if found.kind == "followup" or found.case_id not in surveys:
-                surveys[found.case_id] = found
+    survey_columns = (Survey.case_id, Survey.kind, Survey.rating, Survey.appeal_status, Survey.rectification_case_id)
+    # one read joined on the period, not one per few hundred cases: a year's ledger has a hundred thousand of them
+    for found in (
+        await session.execute(select(*survey_columns).join(Case, Case.id == Survey.case_id).where(*received).order_by(Survey.id))
+    ).all():
+        if found.kind == "followup" or found.case_id not in surveys:
+            surveys[found.case_id] = found
     linked = {c.linked_case_id for c in cases if c.linked_case_id} | {
         s.rectification_case_id for s in surveys.values() if s.rectification_case_id
     }
@@ -101,10 +102,12 @@ async def rows(session: AsyncSession, services: Services, start: date, end: date
             numbers[row.id] = row.number
             rectified[row.id] = row
     # a bad review's 回访 may be recorded on the rated case or on its rectification: both count for the rated case's row
-    calls = await callbacks.for_cases(session, ids + [rid for rid in linked_ids if rid not in set(ids)])
+    calls = await callbacks.for_cases_received(session, begin, finish)
+    in_period = {c.id for c in cases}
+    calls.update(await callbacks.for_cases(session, [rid for rid in linked_ids if rid not in in_period]))
 
     def when(moment: datetime | None) -> str:
-        return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else ""
+        return moment.astimezone(tz).isoformat(" ", "minutes")[:16] if moment else ""
 
     def calls_of(*case_ids: int | None) -> str:
         found = sorted((c for cid in case_ids if cid for c in calls.get(cid, [])), key=lambda c: (c.created_at, c.id))
@@ -161,30 +164,31 @@ def csv_cells(row: dict[str, str]) -> list[str]:
 
 
 def workbook(table: list[dict[str, str]], start: date, end: date) -> bytes:
-    """The 台账 as an xlsx file: a title row, the Chinese headers, one row per case; no cell is a formula (streamed, write-only)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font
+    """The 台账 as an xlsx file: a title row, the Chinese headers, one row per case; no cell is a formula (streamed row by row)."""
+    import xlsxwriter
 
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(staff_text("ledger_sheet"))
+    buffer = io.BytesIO()
+    # constant_memory streams each row to disk as it is written; no string is ever read as a formula, number or link
+    book = xlsxwriter.Workbook(
+        buffer, {"constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
+    )
+    sheet = book.add_worksheet(staff_text("ledger_sheet"))
     widths = {"number": 18, "content": 40, "result": 40, "rectification": 28, "callback": 40, "received": 17, "due": 17, "resolved": 17}
     for index, field in enumerate(FIELDS):
-        sheet.column_dimensions[chr(ord("A") + index)].width = widths.get(field, 12)
-    sheet.freeze_panes = "A3"
-    sheet.auto_filter.ref = f"A2:{chr(ord('A') + len(FIELDS) - 1)}{len(table) + 2}"
-    title = WriteOnlyCell(sheet, value=staff_text("ledger_title", start=start.isoformat(), end=end.isoformat()))
-    title.font = Font(bold=True, size=14)
-    sheet.append([title])
-    bold, centred = Font(bold=True), Alignment(horizontal="center")
-    header_row = []
-    for header in headers():
-        cell = WriteOnlyCell(sheet, value=header)
-        cell.font, cell.alignment = bold, centred
-        header_row.append(cell)
-    sheet.append(header_row)
-    for row in table:
-        sheet.append(csv_cells(row))
-    buffer = io.BytesIO()
-    book.save(buffer)
+        sheet.set_column(index, index, widths.get(field, 12))
+    sheet.freeze_panes(2, 0)
+    sheet.autofilter(1, 0, len(table) + 1, len(FIELDS) - 1)
+    sheet.write_string(
+        0, 0, staff_text("ledger_title", start=start.isoformat(), end=end.isoformat()), book.add_format({"bold": True, "font_size": 14})
+    )
+    header_format = book.add_format({"bold": True, "align": "center"})
+    for index, header in enumerate(headers()):
+        sheet.write_string(1, index, header, header_format)
+    write = sheet.write_string
+    for number, row in enumerate(table, start=2):
+        for index, field in enumerate(FIELDS):
+            value = row[field]
+            if value:  # an empty cell is left out of the file rather than written blank
+                write(number, index, neutralise(value))
+    book.close()
     return buffer.getvalue()
