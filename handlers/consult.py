@@ -62,7 +62,8 @@ async def answer_question(turn: Turn) -> list[Reply] | None:
 
 async def note_gap(turn: Turn, guess: str | None = None) -> None:
     """Keep a question the bot could not answer confidently for the office (masked, not linked to the citizen)."""
-    await knowledge_gaps.note(turn.session, turn.text, turn.lang, turn.now, guess)
+    day = turn.now.astimezone(turn.services.settings.tz).date()
+    await knowledge_gaps.note(turn.session, turn.text, turn.lang, turn.now, day, guess)
 
 
 def contacts(turn: Turn) -> str:

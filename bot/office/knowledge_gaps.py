@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.masking import mask_question
 from bot.office import audit
-from bot.storage.gap_models import KnowledgeGap
+from bot.storage.gap_models import KnowledgeGap, KnowledgeGapDay
 from bot.storage.upsert import insert_ignore
 from knowledge.base import KnowledgeStore
 from knowledge.editing import add_question, procedure_file
@@ -36,8 +36,8 @@ def group_key(text: str) -> str:
     return _PUNCTUATION.sub("", normalize(mask_question(text)))[:200]
 
 
-async def note(session: AsyncSession, text: str, lang: str, now: datetime, guess: str | None = None) -> None:
-    """Count one unanswered question: a new row for a new wording, else one more on the existing row."""
+async def note(session: AsyncSession, text: str, lang: str, now: datetime, day: date, guess: str | None = None) -> None:
+    """Count one unanswered question asked at `now` (office date `day`): a new row for a new wording, else one more on it."""
     key = group_key(text)
     if not key:
         return
@@ -55,6 +55,26 @@ async def note(session: AsyncSession, text: str, lang: str, now: datetime, guess
         await session.execute(
             update(KnowledgeGap).where(KnowledgeGap.key == key).values(count=KnowledgeGap.count + 1, last_seen=now, guess=guess)
         )
+    gap_id = await session.scalar(select(KnowledgeGap.id).where(KnowledgeGap.key == key))
+    if gap_id is not None and not await insert_ignore(
+        session, KnowledgeGapDay, {"gap_id": gap_id, "day": day, "count": 1}, ["gap_id", "day"]
+    ):
+        where = (KnowledgeGapDay.gap_id == gap_id, KnowledgeGapDay.day == day)
+        await session.execute(update(KnowledgeGapDay).where(*where).values(count=KnowledgeGapDay.count + 1))
+
+
+async def asked_most(session: AsyncSession, start: date, end: date, limit: int) -> list[dict[str, object]]:
+    """The missed questions asked most often on office days [start, end]: masked text, times asked in the period, status."""
+    asked = func.sum(KnowledgeGapDay.count).label("asked")
+    query = (
+        select(KnowledgeGap.text, KnowledgeGap.status, asked)
+        .join(KnowledgeGapDay, KnowledgeGapDay.gap_id == KnowledgeGap.id)
+        .where(KnowledgeGapDay.day >= start, KnowledgeGapDay.day <= end)
+        .group_by(KnowledgeGap.id, KnowledgeGap.text, KnowledgeGap.status)
+        .order_by(asked.desc(), KnowledgeGap.id)
+        .limit(limit)
+    )
+    return [{"text": row.text, "count": int(row.asked), "status": row.status} for row in await session.execute(query)]
 
 
 async def listing(

@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.masking import mask_text
 from bot.core.services import Services
-from bot.core.texts import staff_text, t
+from bot.core.texts import staff_text
 from bot.core.workdays import WorkingHoursMeter, working_hours_between
+from bot.office import knowledge_gaps
 from bot.office.surveys import BAD, GOOD, LEVELS, level_name
 from bot.storage.models import Case, ConversationMessage, Staff
 from bot.storage.supervision_models import Callback
@@ -122,7 +123,9 @@ class _Groups:
         return [self.cells[(case.department or NO_DEPARTMENT, who)]]
 
     def rollup(self) -> tuple[Tally, dict[str, Tally], dict[str, Tally]]:
-        overall, departments, staff = Tally(), defaultdict(Tally), defaultdict(Tally)
+        overall = Tally()
+        departments: dict[str, Tally] = defaultdict(Tally)
+        staff: dict[str, Tally] = defaultdict(Tally)
         for (department, who), cell in self.cells.items():
             for total in (overall, departments[department], staff[who]):
                 total.add(cell)
@@ -279,60 +282,35 @@ async def build(session: AsyncSession, services: Services, start: date, end: dat
         "daily": [{"day": day, **daily[day]} for day in days],
         "channels": dict(sorted(channels.items(), key=lambda item: (-item[1], item[0]))),
         "overdue": await _overdue(session, names, now, tz),
-        **await _asked(session, services, begin, finish),
+        **await _asked(session, services, start, end, begin, finish),
     }
 
 
 TOP = 10
-TOPIC_CHARS = 40
 
 
-async def _asked(session: AsyncSession, services: Services, begin: datetime, finish: datetime) -> dict[str, Any]:
-    """What citizens asked, from the conversation history: procedures the bot answered in full, and questions it could not answer.
-
-    Until the knowledge-gaps table records the bot's decisions, the answers are recognised by the procedure header
-    (一次性告知) and the not-understood reply that open the bot's messages.
-    """
+async def _asked(session: AsyncSession, services: Services, start: date, end: date, begin: datetime, finish: datetime) -> dict[str, Any]:
+    """What citizens asked: the procedures the bot answered in full (from the conversation history) and, from the
+    knowledge gaps kept for the office, the questions it could not answer confidently, most asked in the period first."""
     headers: dict[str, tuple[str, str]] = {}
     for procedure in services.knowledge.current.procedures:
         for lang in ("zh", "en"):
             headers[format_procedure(procedure, lang).split("\n", 1)[0]] = (procedure.id, procedure.text("zh").title)
-    unknown_openings = tuple(t("unknown", lang)[:12] for lang in ("zh", "en"))
-    in_period = (ConversationMessage.created_at >= begin, ConversationMessage.created_at < finish)
-    said = select(ConversationMessage.id, ConversationMessage.citizen_id, ConversationMessage.text).where(
+    said = select(ConversationMessage.text).where(
         ConversationMessage.direction == "out",
-        *in_period,
-        or_(
-            ConversationMessage.text.startswith("【"),
-            ConversationMessage.text.startswith("["),
-            *(ConversationMessage.text.startswith(o) for o in unknown_openings),
-        ),
+        ConversationMessage.created_at >= begin,
+        ConversationMessage.created_at < finish,
+        or_(ConversationMessage.text.startswith("【"), ConversationMessage.text.startswith("[")),
     )
     procedures: dict[str, dict[str, Any]] = {}
-    unanswered_after: list[tuple[int, int]] = []
-    for row in (await session.execute(said)).all():
-        found = headers.get(row.text.split("\n", 1)[0])
+    for said_text in await session.scalars(said):
+        found = headers.get(said_text.split("\n", 1)[0])
         if found is not None:
             entry = procedures.setdefault(found[0], {"id": found[0], "title": found[1], "count": 0})
             entry["count"] += 1
-        elif row.text.startswith(unknown_openings):
-            unanswered_after.append((row.citizen_id, row.id))
-    topics: dict[str, int] = defaultdict(int)
-    citizens = sorted({citizen for citizen, _ in unanswered_after})
-    questions: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for chunk in range(0, len(citizens), 500):
-        asked = select(ConversationMessage.id, ConversationMessage.citizen_id, ConversationMessage.text).where(
-            ConversationMessage.direction == "in", ConversationMessage.citizen_id.in_(citizens[chunk : chunk + 500]), *in_period
-        )
-        for row in (await session.execute(asked.order_by(ConversationMessage.id))).all():
-            questions[row.citizen_id].append((row.id, row.text))
-    for citizen, reply_id in unanswered_after:
-        before = [text for message_id, text in questions.get(citizen, []) if message_id < reply_id]
-        if before:
-            topics[" ".join(mask_text(before[-1]).split())[:TOPIC_CHARS]] += 1
     return {
         "top_procedures": sorted(procedures.values(), key=lambda e: (-e["count"], e["id"]))[:TOP],
-        "top_unanswered": [{"text": text, "count": count} for text, count in sorted(topics.items(), key=lambda e: (-e[1], e[0]))[:TOP]],
+        "top_unanswered": await knowledge_gaps.asked_most(session, start, end, TOP),
     }
 
 

@@ -5,9 +5,9 @@ Masked and grouped by normalised text; not linked to any citizen, so deleting a 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Index, Integer, String, Text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.models import Base
@@ -31,3 +31,13 @@ class KnowledgeGap(Base):
     first_seen: Mapped[datetime]
     last_seen: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
+
+
+class KnowledgeGapDay(Base):
+    """How often a missed question was asked on one office day: what the dashboard's top unanswered topics of a period add up."""
+
+    __tablename__ = "knowledge_gap_days"
+
+    gap_id: Mapped[int] = mapped_column(ForeignKey("knowledge_gaps.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True, index=True)
+    count: Mapped[int] = mapped_column(Integer, default=1)

@@ -131,3 +131,29 @@ def test_add_question_keeps_the_file_as_written():
     )
     assert add_question(source, "b", "en").endswith('  questions:\n    - a\n    - "b"\n')
     assert add_question("id: x\nen:\n  title: T\n", "丙", "zh") == 'id: x\nquestions:\n  - "丙"\nen:\n  title: T\n'
+
+
+async def test_the_reports_top_unanswered_counts_only_the_periods_askings(office, clock):
+    """A question missed twice on 1 Dec and once on 2 Dec counts 2 in a report of 1 Dec, 1 of 2 Dec, 3 over both; late at night is still that office day."""
+    from datetime import date
+
+    from bot.office import report
+
+    stall, dog = "医院门口能摆摊卖水果吗", "我家狗狗几岁可以绝育"
+    await Citizen(office, "a").say(stall)
+    await Citizen(office, "b").say(stall)
+    clock.advance(hours=13, minutes=30)  # 23:30 in Shanghai, still 1 Dec there though 15:30 UTC
+    await Citizen(office, "c").say(dog)
+    clock.advance(hours=1)  # 00:30 on 2 Dec in Shanghai
+    await Citizen(office, "d").say(stall)
+
+    async def top(first: date, last: date) -> list[tuple[str, int]]:
+        async with office.sessions() as session:
+            figures = await report.build(session, office.services, first, last, clock.now())
+        return [(entry["text"], entry["count"]) for entry in figures["top_unanswered"]]
+
+    first_day, second_day = date(2026, 12, 1), date(2026, 12, 2)
+    assert await top(first_day, first_day) == [(stall, 2), (dog, 1)]
+    assert await top(second_day, second_day) == [(stall, 1)]
+    assert await top(first_day, second_day) == [(stall, 3), (dog, 1)]
+    assert await top(date(2026, 11, 1), date(2026, 11, 30)) == []

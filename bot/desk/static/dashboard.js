@@ -74,7 +74,7 @@
         [{ name: labels.dash_opened, data: channels.map(function (c) { return report.channels[c]; }) }], false),
       procedures: bars(procedures.map(function (p) { return p.title; }),
         [{ name: labels.dash_chart_procedures, data: procedures.map(function (p) { return p.count; }) }], true),
-      unanswered: bars(unanswered.map(function (u) { return u.text; }),
+      unanswered: bars(unanswered.map(function (u) { return u.text.length > 24 ? u.text.slice(0, 24) + "…" : u.text; }),
         [{ name: labels.dash_chart_unanswered, data: unanswered.map(function (u) { return u.count; }) }], true)
     };
   }
