@@ -76,6 +76,9 @@ async def test_dashboard_periods_charts_overdue_links_and_screenshots(app, tmp_p
                     await expect(box).to_have_attribute("data-drawn", "1")
                     assert await box.evaluate(PAINTED) > 500, await box.get_attribute("data-chart")
                 await no_horizontal_scroll(page)
+                # nor inside a card: a clerk on a phone reads the whole overdue row without scrolling it sideways
+                clipped = await page.eval_on_selector_all(".card", "cards => cards.filter(c => c.scrollWidth > c.clientWidth + 1).length")
+                assert clipped == 0
                 await page.screenshot(path=str(folder / f"dashboard-{label}.png"), full_page=True)
                 if label == "desktop":
                     await page.get_by_role("link", name="上月").click()
