@@ -392,14 +392,23 @@ class WorkingHoursMeter:
 
     def _cover(self, first: date, last: date) -> None:
         if self._first is not None:
-            # grow by at least as much again as is covered, so moments arriving in any order rebuild the table only a few times
+            # grow by as much again as is covered (within years the calendar knows, so padding never warns of a
+            # guessed year), so that moments arriving in any order rebuild the table only a few times
             covered_last = self._first + timedelta(days=len(self._midnights) - 2)
             grow = timedelta(days=max(31, len(self._midnights)))
-            first = min(first, self._first - grow) if first < self._first else self._first
-            last = max(last, covered_last + grow) if last > covered_last else covered_last
+            if first < self._first:
+                padded = self._first - grow
+                first = min(first, padded if self.calendar.knows_year(padded.year) else max(padded, date(first.year, 1, 1)))
+            else:
+                first = self._first
+            if last > covered_last:
+                padded = covered_last + grow
+                last = max(last, padded if self.calendar.knows_year(padded.year) else min(padded, date(last.year, 12, 31)))
+            else:
+                last = covered_last
         self._first, self._midnights, self._opens, self._closes, self._before = first, [], [], [], []
         total, day = 0.0, first
-        while day <= last + timedelta(days=1):  # one day more: its midnight closes the last covered day
+        while day <= last:
             midnight = datetime.combine(day, time(0), tzinfo=self.tz).timestamp()
             opens = datetime.combine(day, self.opening, tzinfo=self.tz).timestamp()
             works = self.calendar.is_workday(day, allow_guess=self.allow_guess)
@@ -410,6 +419,11 @@ class WorkingHoursMeter:
             self._before.append(total)
             total += closes - opens
             day += timedelta(days=1)
+        # the next midnight closes the last covered day (its own day is not looked up)
+        self._midnights.append(datetime.combine(day, time(0), tzinfo=self.tz).timestamp())
+        self._opens.append(self._midnights[-1])
+        self._closes.append(self._midnights[-1])
+        self._before.append(total)
 
     def _ensure_covered(self, stamp: float, moment: datetime) -> None:
         if not self._midnights or not self._midnights[0] <= stamp < self._midnights[-1]:
