@@ -274,3 +274,30 @@ def test_report_command_prints_json_and_writes_the_csv(settings_factory, clock, 
     assert main(["report", "--from", "2026-12-01", "--to", "2026-12-04"]) == 0
     text = capsys.readouterr().out
     assert "满意率" in text and "66.7%" in text and "综合科" in text
+
+
+async def test_period_edges_are_exact_to_the_microsecond_and_in_office_days(app):
+    """A case received at the first local midnight of the period counts, one a microsecond earlier doesn't; a case
+    received at 23:59:59.999999 on the last day counts, one at the next midnight doesn't; each on its office day."""
+    from datetime import timedelta
+
+    tick = timedelta(microseconds=1)
+    start, after = local(2026, 12, 1), local(2026, 12, 5)
+    moments = {"ZX-20261130-0001": start - tick, "ZX-20261201-0001": start, "ZX-20261204-0001": after - tick, "ZX-20261205-0001": after}
+    async with app.sessions() as session, session.begin():
+        for number, moment in moments.items():
+            session.add(
+                Case(
+                    number=number,
+                    type="consultation",
+                    status="new",
+                    created_at=moment,
+                    due_at=moment + timedelta(days=30),
+                    alerts_raised=[],
+                )
+            )
+    async with app.sessions() as session:
+        data = await report.build(session, app.services, *PERIOD, local(2026, 12, 10, 10))
+    assert data["overall"]["opened"] == 2
+    per_day = {day["day"]: day["consultation"] for day in data["daily"]}
+    assert per_day == {"2026-12-01": 1, "2026-12-02": 0, "2026-12-03": 0, "2026-12-04": 1}
