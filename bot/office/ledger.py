@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +18,7 @@ from bot.office import callbacks
 from bot.office.report import deadline_outcome, period_bounds
 from bot.office.surveys import BAD, level_name
 from bot.storage.models import Case, Staff
+from bot.storage.moments import raw_moment
 from bot.storage.survey_models import Survey
 
 # the 台账's columns, in order; each header is the text `ledger_col_<field>`
@@ -37,6 +40,8 @@ FIELDS = (
     "callback",
 )
 CONTENT_CHARS = 300
+QUARTER_HOUR = 15 * 60 * 10**6  # microseconds
+DAY = 24 * 60 * 60 * 10**6
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 COLUMNS = (
     Case.id,
@@ -50,16 +55,43 @@ COLUMNS = (
     Case.assignee_id,
     Case.linked_case_id,
     Case.resolution,
-    Case.created_at,
-    Case.due_at,
-    Case.resolved_at,
-    Case.closed_at,
+    # the moments raw, for numpy to read and format a year's worth at once
+    raw_moment(Case.created_at).label("created"),
+    raw_moment(Case.due_at).label("due"),
+    raw_moment(Case.resolved_at).label("resolved"),
 )
+
+
+MOMENTS = {"created": len(COLUMNS) - 3, "due": len(COLUMNS) - 2, "resolved": len(COLUMNS) - 1}  # the raw moments close COLUMNS
 
 
 def headers(lang: str = "zh") -> list[str]:
     """The column headers: 编号, 类型, 渠道 … 回访情况 (English when asked)."""
     return [t(f"ledger_col_{field}", lang) for field in FIELDS]
+
+
+def local_minutes(moments: np.ndarray, tz: ZoneInfo) -> list[str]:
+    """Moments (numpy datetime64, UTC; NaT for none) as local 'YYYY-MM-DD HH:MM' text, '' where there is none."""
+    missing = np.isnat(moments)
+    stamps = moments.astype("datetime64[us]").astype(np.int64)
+    present = stamps[~missing]
+    # one offset a day, looked up at both ends of the UTC day; a day whose two ends differ (a DST change) is looked up a
+    # quarter hour at a time, the grain on which every offset change falls
+    days, which = np.unique(present // DAY, return_inverse=True)
+    which = which.reshape(-1)
+
+    def offset(micros: int) -> int:
+        return (datetime.fromtimestamp(micros // 10**6, UTC).astimezone(tz).utcoffset() or timedelta(0)) // timedelta(microseconds=1)
+
+    ends = [(offset(day * DAY), offset(day * DAY + DAY - 1)) for day in days.tolist()]
+    shift = np.array([first for first, _ in ends], dtype=np.int64)[which]
+    for position in (index for index, (first, last) in enumerate(ends) if first != last):
+        members = np.flatnonzero(which == position)
+        shift[members] = [offset(stamp - stamp % QUARTER_HOUR) for stamp in present[members].tolist()]
+    local = stamps.copy()
+    local[~missing] += shift
+    text = np.datetime_as_string(local.astype("datetime64[us]").astype("datetime64[m]")).tolist()
+    return ["" if gone else minute.replace("T", " ") for minute, gone in zip(text, missing.tolist(), strict=True)]
 
 
 def neutralise(value: str) -> str:
@@ -110,6 +142,14 @@ async def rows(session: AsyncSession, services: Services, start: date, end: date
     def when(moment: datetime | None) -> str:
         return moment.astimezone(tz).isoformat(" ", "minutes")[:16] if moment else ""
 
+    columns = list(zip(*cases, strict=True)) if cases else [()] * len(COLUMNS)
+    moments = {name: np.array(columns[MOMENTS[name]], dtype="datetime64[us]") for name in ("created", "due", "resolved")}
+    received_at, due_at, resolved_at = (local_minutes(moments[name], tz) for name in ("created", "due", "resolved"))
+    # deadline_outcome for every case at once: resolved by the deadline, or late (resolved late, or open past it), or None
+    resolved = ~np.isnat(moments["resolved"])
+    in_time = (resolved & (moments["resolved"] <= moments["due"])).tolist()
+    past_due = (moments["due"] < np.datetime64(now.astimezone(UTC).replace(tzinfo=None), "us")).tolist()
+
     def calls_of(*case_ids: int | None) -> str:
         if not any(cid in calls for cid in case_ids):
             return ""
@@ -121,9 +161,9 @@ async def rows(session: AsyncSession, services: Services, start: date, end: date
     channel_names = {name: _channel(name) for name in {case.channel for case in cases}}
     verdicts = {None: staff_text("ledger_pending"), True: staff_text("ledger_yes"), False: staff_text("ledger_no")}
     out = []
-    for case in cases:
+    for index, case in enumerate(cases):
         survey: Any = surveys.get(case.id)
-        outcome = deadline_outcome(case, now)
+        outcome = in_time[index] if resolved[index] else (False if past_due[index] else None)
         rating = ""
         rectification = ""
         if survey is not None and survey.rating:
@@ -148,13 +188,13 @@ async def rows(session: AsyncSession, services: Services, start: date, end: date
                 "number": case.number,
                 "type": type_names[case.type],
                 "channel": channel_names[case.channel],
-                "received": when(case.created_at),
+                "received": received_at[index],
                 "content": mask_text(case.summary or case.description or "")[:CONTENT_CHARS],
                 "department": case.department or "",
                 "owner": names.get(case.owner_id, "") if case.owner_id else "",
                 "assignee": names.get(case.assignee_id, "") if case.assignee_id else "",
-                "due": when(case.due_at),
-                "resolved": when(case.resolved_at),
+                "due": due_at[index],
+                "resolved": resolved_at[index],
                 "on_time": verdicts[outcome],
                 "result": mask_text(case.resolution or "")[:CONTENT_CHARS],
                 "rating": rating,

@@ -139,3 +139,28 @@ def test_report_refuses_conflicting_options_and_missing_folders(settings_factory
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "does not exist" in err[0] and str(tmp_path / "no" / "such") in err[0]
     assert not missing.parent.exists()
+
+
+def test_local_minutes_match_python_across_daylight_saving_changes_and_missing_moments():
+    """The 台账's times: the same local minute Python's own conversion gives, on both DST changes of a year, '' for none."""
+    import random
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    import numpy as np
+
+    from bot.office.ledger import local_minutes
+
+    rng = random.Random(11)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    moments = [start + timedelta(microseconds=rng.randrange(0, 365 * 24 * 3600 * 10**6)) for _ in range(3000)]
+    # the minutes around both changes in Berlin and in Sydney, and nothing at all
+    for change in (datetime(2026, 3, 29, 1, tzinfo=UTC), datetime(2026, 10, 25, 1, tzinfo=UTC), datetime(2026, 4, 4, 16, tzinfo=UTC)):
+        moments += [change + timedelta(minutes=m, microseconds=-1) for m in range(-2, 3)] + [
+            change + timedelta(minutes=m) for m in range(-2, 3)
+        ]
+    values = np.array([m.replace(tzinfo=None) for m in moments] + [None], dtype="datetime64[us]")
+    for zone in ("Asia/Shanghai", "Europe/Berlin", "Australia/Sydney", "Asia/Kathmandu"):
+        tz = ZoneInfo(zone)
+        assert local_minutes(values, tz) == [m.astimezone(tz).strftime("%Y-%m-%d %H:%M") for m in moments] + [""], zone
+    assert local_minutes(np.array([], dtype="datetime64[us]"), ZoneInfo("Asia/Shanghai")) == []
