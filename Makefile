@@ -45,6 +45,7 @@ bench: setup-dev
 	$(BIN)/python bench/desk.py
 	$(BIN)/python bench/outbox.py
 	$(BIN)/python bench/report.py
+	$(BIN)/python bench/answers.py
 
 clean:
 	rm -rf $(VENV) data/*.db* .pytest_cache
