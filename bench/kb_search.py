@@ -281,7 +281,7 @@ def answer(kb: KnowledgeBase):
     def run(question: str):
         result = kb.search(question)
         if result.confident and not result.ambiguous and result.best is not None:
-            match_faq(kb.index, result.best.procedure, question, "zh")
+            match_faq(kb.index, result.best.procedure, question, "zh", result.words)
         return result
 
     return run

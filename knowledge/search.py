@@ -39,6 +39,7 @@ SCOPE_WEIGHT = 2.0  # an out-of-scope topic weighs as much as two rare words aga
 VAGUE_SHARE = 0.2  # a question whose rarest word names this share of all procedures is vague
 FAQ_MATCH = 0.6  # share of the question's detail words one FAQ question must cover
 FAQ_TOPICS = frozenset(["有效期", "期限", "时限", "收费"])  # words that ask "how long / how much" yet name what a FAQ item is about
+FAQ_CACHE = 4096  # procedures (per language) whose FAQ tokens are kept between questions
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ class SearchIndex:
         english = [t for t in self._idf if t.isascii() and t.isalpha() and len(t) >= 4]
         self._vocab_by_deletion = self._deletion_index(english)
         self._vocab_by_prefix: dict[str, str] = {}
+        self._faq_cache: dict[tuple[int, str], tuple[Procedure, frozenset[str], tuple[frozenset[str], ...]]] = {}
         for token in sorted(english, key=lambda t: -len(postings[t][0])):
             self._vocab_by_prefix.setdefault(token[:PREFIX], token)
 
@@ -321,6 +323,21 @@ class SearchIndex:
         shares = [min(self._postings[t][0].size for t in parts) / self._n for word, parts, _ in query if not is_soft(word)]
         return bool(shares) and min(shares) >= VAGUE_SHARE
 
+    def faq_tokens(self, procedure: Procedure, lang: str) -> tuple[frozenset[str], tuple[frozenset[str], ...]]:
+        """The tokens of a procedure's title and keywords, and of each FAQ question, in `lang` (kept for the last few thousand)."""
+        key = (id(procedure), lang)
+        cached = self._faq_cache.get(key)
+        if cached is not None and cached[0] is procedure:
+            return cached[1], cached[2]
+        text = procedure.text(lang)
+        rewrite = self.synonyms.rewrite
+        topic = frozenset(t for chunk in [text.title, *text.keywords] for t in index_tokens(rewrite(normalize(chunk))))
+        faqs = tuple(frozenset(index_tokens(rewrite(normalize(faq.q)))) for faq in text.faq)
+        if len(self._faq_cache) >= FAQ_CACHE:
+            self._faq_cache.pop(next(iter(self._faq_cache)), None)  # the oldest: a bound, not a policy
+        self._faq_cache[key] = (procedure, topic, faqs)  # the procedure itself, so its id cannot be reused while cached
+        return topic, faqs
+
     def query_words(self, question: str) -> tuple[str, list[str], list[str]]:
         """The question normalised and rewritten into the office's vocabulary, its content words, and out-of-scope markers."""
         clean = normalize(question)
@@ -433,31 +450,32 @@ class SearchIndex:
         return f"verdict: not confident ({why}); best guesses: {', '.join(p.id for p in result.guesses()) or 'none'}"
 
 
-def match_faq(index: SearchIndex, procedure: Procedure, question: str, lang: str) -> tuple[int, Faq] | None:
-    """The one FAQ item of a procedure the question asks about, when its detail words (beyond the procedure's own name) match it."""
+def match_faq(
+    index: SearchIndex, procedure: Procedure, question: str, lang: str, content: Sequence[str] | None = None
+) -> tuple[int, Faq] | None:
+    """The one FAQ item of a procedure the question asks about, when its detail words (beyond the procedure's own name) match it.
+
+    `content` is the question's content words when the caller has them already (`SearchResult.words`): no second segmentation.
+    """
     text = procedure.text(lang)
     if not text.faq:
         return None
-    rewrite = index.synonyms.rewrite
-    topic = set()
-    for chunk in [text.title, *text.keywords]:
-        topic.update(index_tokens(rewrite(normalize(chunk))))
-    _, content, _ = index.query_words(question)
-    detail = [w for w in dict.fromkeys(content) if not all(t in topic for t in (word_tokens(w)[1:] or word_tokens(w)))]
+    topic, faq_tokens = index.faq_tokens(procedure, lang)
+    if content is None:
+        _, content, _ = index.query_words(question)
+    parts_of = {w: word_tokens(w)[1:] or word_tokens(w) for w in dict.fromkeys(content)}
+    detail = [w for w, parts in parts_of.items() if not all(t in topic for t in parts)]
     specific = [w for w in detail if (not is_soft(w) or w in FAQ_TOPICS) and len(w) > 1]
     if not specific:
         return None
     best: tuple[float, int] | None = None
     runner = 0.0
-    for i, faq in enumerate(text.faq):
-        tokens = set(index_tokens(rewrite(normalize(faq.q))))
-        weight = lambda w: 0.5 if is_soft(w) else 1.0  # noqa: E731
-        covered = sum(
-            weight(w) * (sum(t in tokens for t in (word_tokens(w)[1:] or word_tokens(w))) / len(word_tokens(w)[1:] or word_tokens(w)))
-            for w in detail
-        )
-        share = covered / sum(weight(w) for w in detail)
-        if not any(all(t in tokens for t in (word_tokens(w)[1:] or word_tokens(w))) for w in specific):
+    weight = lambda w: 0.5 if is_soft(w) else 1.0  # noqa: E731
+    total = sum(weight(w) for w in detail)
+    for i, tokens in enumerate(faq_tokens):
+        covered = sum(weight(w) * (sum(t in tokens for t in parts_of[w]) / len(parts_of[w])) for w in detail)
+        share = covered / total
+        if not any(all(t in tokens for t in parts_of[w]) for w in specific):
             continue
         if best is None or share > best[0]:
             runner = best[0] if best else 0.0
