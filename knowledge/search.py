@@ -7,12 +7,25 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from itertools import compress
 
 import numpy as np
 
 from knowledge.model import Faq, Procedure, ProcedureText
 from knowledge.synonyms import Synonyms
-from knowledge.text import has_cjk, index_tokens, is_soft, is_stopword, normalize, phrase_token, phrases, rarity, word_tokens, words
+from knowledge.text import (
+    chinese_chars,
+    index_tokens,
+    is_soft,
+    is_stopword,
+    latin_words,
+    normalize,
+    phrase_token,
+    phrases,
+    rarity,
+    word_tokens,
+    words,
+)
 
 K1 = 1.2
 B = 0.6
@@ -24,6 +37,8 @@ PHRASE_WEIGHT = 4.0  # a whole title or keyword found verbatim in the question
 MAX_PHRASE_SCAN = 80  # characters of the question scanned for verbatim keywords
 PREFIX = 6  # English words sharing this many leading letters are taken as the same word
 MAX_PHRASE_CHARS = 12  # longer keywords are still matched word by word, just not verbatim
+DENSE_SHARE = 16  # a token of at least 1/16 of all procedures is also kept as a full-length vector: adding it is several times faster
+DENSE_BUDGET = 4_000_000  # ... for the commonest tokens, up to this many numbers in all (16 MB)
 
 CONFIDENT = 0.55  # share of the question's known words the best procedure must cover to be answered directly
 MIN_EVIDENCE = 2.5  # ... and the weight of the words it covers (an idf sum: one rare word is about 2.7)
@@ -134,9 +149,23 @@ class SearchIndex:
         self._postings = postings
         n = self._n = max(len(procedures), 1)
         self._idf = {token: math.log(1 + (n - len(p[0]) + 0.5) / (len(p[0]) + 0.5)) for token, p in postings.items()}
-        self._phrase_lengths = sorted(
-            {len(t) - 3 for t in postings if t.startswith("kw:") and 3 <= len(t) - 3 <= MAX_PHRASE_CHARS and not t.isascii()}
-        )
+        chinese_phrases = [t for t in postings if t.startswith("kw:") and 3 <= len(t) - 3 <= MAX_PHRASE_CHARS and not t.isascii()]
+        self._phrase_lengths = sorted({len(t) - 3 for t in chinese_phrases})
+        self._phrase_heads = frozenset(t[3:6] for t in chinese_phrases)  # a verbatim keyword can only start where one starts
+        # every (token, procedure) pair of the postings as one sorted array, so a search looks all its pairs up at once
+        self._token_ids = {token: i for i, token in enumerate(postings)}
+        key_type = np.int32 if len(postings) * n < 2**31 else np.int64
+        sizes = np.fromiter((len(p[0]) for p in postings.values()), dtype=np.int64, count=len(postings))
+        docs = np.concatenate([p[0] for p in postings.values()]) if postings else np.zeros(0, np.int32)
+        self._keys: np.ndarray = np.repeat(np.arange(0, len(postings) * n, n, dtype=key_type), sizes) + docs.astype(key_type)
+        self._dense: dict[str, np.ndarray] = {}
+        budget = DENSE_BUDGET
+        for token in sorted(postings, key=lambda t: -len(postings[t][0])):
+            if len(postings[token][0]) * DENSE_SHARE < len(procedures) or budget < len(procedures):
+                break
+            vector = self._dense[token] = np.zeros(len(procedures), dtype=np.float32)
+            vector[postings[token][0]] = postings[token][1]
+            budget -= len(procedures)
         self._scope_idf = math.log(1 + (n + 0.5) / 0.5)
         english = [t for t in self._idf if t.isascii() and t.isalpha() and len(t) >= 4]
         self._vocab_by_deletion = self._deletion_index(english)
@@ -236,26 +265,31 @@ class SearchIndex:
     def _phrase_tokens(self, clean: str) -> list[str]:
         """Verbatim titles and keywords inside the (normalised, rewritten) question, as `kw:` tokens."""
         clean = clean[:MAX_PHRASE_SCAN]
-        chinese = "".join(ch for ch in clean if has_cjk(ch))
-        candidates = [chinese[i : i + size] for size in self._phrase_lengths for i in range(len(chinese) - size + 1)]
-        latin = [w for w in words(clean) if w.isascii()]
+        chinese = chinese_chars(clean)
+        heads = self._phrase_heads
+        starts = [i for i in range(len(chinese) - 2) if chinese[i : i + 3] in heads]
+        candidates = [chinese[i : i + size] for size in self._phrase_lengths for i in starts if i + size <= len(chinese)]
+        latin = latin_words(clean)
         candidates += [" ".join(latin[i : i + size]) for size in range(2, 6) for i in range(len(latin) - size + 1)]
         return [token for token in ("kw:" + c for c in candidates) if token in self._postings]
 
-    def _has(self, token: str, doc: int) -> bool:
-        posting = self._postings.get(token)
-        if posting is None:
-            return False
-        docs = posting[0]
-        at = int(np.searchsorted(docs, doc))
-        return bool(at < len(docs) and docs[at] == doc)
+    def _presence(self, tokens: list[str], docs: list[int]) -> dict[int, set[str]]:
+        """Which of the tokens each of the procedures has: one binary search over the sorted pair keys for all pairs."""
+        known = [t for t in dict.fromkeys(tokens) if t in self._token_ids]
+        if not known or not docs:
+            return {doc: set() for doc in docs}
+        ids = np.fromiter((self._token_ids[t] for t in known), dtype=self._keys.dtype, count=len(known))
+        keys = (np.asarray(docs, dtype=self._keys.dtype)[:, None] + ids * self._keys.dtype.type(self._n)).ravel()
+        at = np.minimum(self._keys.searchsorted(keys), len(self._keys) - 1)
+        rows = (self._keys[at] == keys).reshape(len(docs), len(known)).tolist()
+        return {doc: set(compress(known, row)) for doc, row in zip(docs, rows)}
 
-    def _hit(self, parts: list[str], doc: int) -> float:
+    def _hit(self, parts: list[str], has: set[str]) -> float:
         """How much of a word a procedure has: its bigrams weighted by rarity, so 死亡医学证明 is not half-found in 出生医学证明."""
         if len(parts) == 1:
-            return 1.0 if self._has(parts[0], doc) else 0.0
+            return 1.0 if parts[0] in has else 0.0
         total = sum(self._idf[t] for t in parts)
-        return sum(self._idf[t] for t in parts if self._has(t, doc)) / total if total else 0.0
+        return sum(self._idf[t] for t in parts if t in has) / total if total else 0.0
 
     def _known(self, word: str) -> tuple[list[str], float]:
         """The tokens of a word the index knows, and the word's weight (0 when the knowledge base has never seen it)."""
@@ -266,7 +300,7 @@ class SearchIndex:
         return parts, max((self._idf[t] for t in parts), default=0.0)
 
     def _coverage(
-        self, doc: int, query: list[tuple[str, list[str], float]], scope: float, phrases: list[str]
+        self, has: set[str], query: list[tuple[str, list[str], float]], scope: float, phrases: list[str]
     ) -> tuple[float, float, list[str]]:
         """Share and weight of the question's known words this procedure has, and the words it matched.
 
@@ -275,11 +309,11 @@ class SearchIndex:
         all_soft = all(is_soft(w) for w, _, _ in query)
         generic = self._generic
         total, matched, found = scope, 0.0, []
-        verbatim = sum(self._idf[p] for p in phrases if self._has(p, doc))
+        verbatim = sum(self._idf[p] for p in phrases if p in has)
         anchored = verbatim > 0
         everyday = 0  # everyday words found in the title or keywords: two of them together (医院 + 广告) name a procedure
         for word, parts, weight in query:
-            hit = self._hit(parts, doc)
+            hit = self._hit(parts, has)
             if is_soft(word) and not all_soft and hit < 1.0:
                 continue  # asking "where/when/how much" must not count against a procedure that answers it
             if generic(word) and not is_soft(word):
@@ -289,14 +323,14 @@ class SearchIndex:
             if hit:
                 found.append(word)
                 if is_soft(word):
-                    anchored = anchored or all(self._has(TITLE + t, doc) for t in parts)
-                elif all(self._has(ANCHOR + t, doc) for t in parts):
+                    anchored = anchored or all(TITLE + t in has for t in parts)
+                elif all(ANCHOR + t in has for t in parts):
                     everyday += generic(word)
                     anchored = anchored or not generic(word) or everyday >= 2
         return (float(matched / total) if total else 0.0), (float(matched + verbatim) if anchored else 0.0), found
 
-    def _hit_of(self, doc: int, score: float, query, scope: float, verbatim: list[str]) -> tuple[Hit, list[str]]:
-        coverage, evidence, found = self._coverage(doc, query, scope, verbatim)
+    def _hit_of(self, doc: int, score: float, query, scope: float, verbatim: list[str], has: set[str]) -> tuple[Hit, list[str]]:
+        coverage, evidence, found = self._coverage(has, query, scope, verbatim)
         return Hit(self.procedures[doc], score, coverage, evidence), found
 
     def _typo(self, word: str) -> bool:
@@ -373,6 +407,10 @@ class SearchIndex:
             verbatim.append(whole)  # the office taught this very question as an example of a procedure
         query_tokens = [tok for _, parts, _ in query for tok in parts] + phrases(content) + verbatim
         for token in dict.fromkeys(query_tokens):
+            dense = self._dense.get(token)
+            if dense is not None:
+                scores += dense  # the same sums: the procedures without the token add 0
+                continue
             posting = self._postings.get(token)
             if posting is not None:
                 scores[posting[0]] += posting[1]
@@ -382,12 +420,19 @@ class SearchIndex:
         if any(len(token) >= 6 for token in verbatim):
             scope_words = []  # the question names one of our procedures by its own title or keyword (出生证明 … 结婚证): it is ours
         scope = SCOPE_WEIGHT * self._scope_idf * len(scope_words) + unseen
-        scored = [self._hit_of(i, float(scores[i]), query, scope, verbatim) for i in ranked]
+        wanted = list(verbatim)  # what _coverage looks up, for the ranked procedures only
+        for word, parts, _ in query:
+            wanted += parts
+            wanted += [ANCHOR + t for t in parts]
+            if is_soft(word):
+                wanted += [TITLE + t for t in parts]
+        present = self._presence(wanted, ranked)
+        scored = [self._hit_of(i, float(scores[i]), query, scope, verbatim, present[i]) for i in ranked]
         if strange and not any(hit.evidence >= MIN_EVIDENCE and not all(map(is_soft, found)) for hit, found in scored):
             # nothing of ours is named, not even by two everyday words together (医院 + 广告): the strange word is the topic
             scope_words = [*scope_words, *strange]
             scope += SCOPE_WEIGHT * self._scope_idf * len(strange)
-            scored = [self._hit_of(i, float(scores[i]), query, scope, verbatim) for i in ranked]
+            scored = [self._hit_of(i, float(scores[i]), query, scope, verbatim, present[i]) for i in ranked]
         # a procedure that has every word of the question beats one that merely has its commonest word many times
         top_score = scored[0][0].score if scored else 1.0
         scored.sort(key=lambda pair: -_rank(pair[0], top_score))
