@@ -150,8 +150,15 @@ class SearchIndex:
         n = self._n = max(len(procedures), 1)
         self._idf = {token: math.log(1 + (n - len(p[0]) + 0.5) / (len(p[0]) + 0.5)) for token, p in postings.items()}
         chinese_phrases = [t for t in postings if t.startswith("kw:") and 3 <= len(t) - 3 <= MAX_PHRASE_CHARS and not t.isascii()]
-        self._phrase_lengths = sorted({len(t) - 3 for t in chinese_phrases})
-        self._phrase_heads = frozenset(t[3:6] for t in chinese_phrases)  # a verbatim keyword can only start where one starts
+        heads = defaultdict(set)  # a verbatim keyword can only start where one starts, and be as long as one starting there
+        for t in chinese_phrases:
+            heads[t[3:6]].add(len(t) - 3)
+        self._phrase_heads = {head: sorted(sizes) for head, sizes in heads.items()}
+        latin_heads = defaultdict(set)  # the same for English keywords: their first word, and how many words they have
+        for t in postings:
+            if t.startswith("kw:") and t.isascii():
+                latin_heads[t[3:].split(" ")[0]].add(t.count(" ") + 1)
+        self._latin_heads = {head: sorted(sizes) for head, sizes in latin_heads.items()}
         # every (token, procedure) pair of the postings as one sorted array, so a search looks all its pairs up at once
         self._token_ids = {token: i for i, token in enumerate(postings)}
         key_type = np.int32 if len(postings) * n < 2**31 else np.int64
@@ -267,10 +274,18 @@ class SearchIndex:
         clean = clean[:MAX_PHRASE_SCAN]
         chinese = chinese_chars(clean)
         heads = self._phrase_heads
-        starts = [i for i in range(len(chinese) - 2) if chinese[i : i + 3] in heads]
-        candidates = [chinese[i : i + size] for size in self._phrase_lengths for i in starts if i + size <= len(chinese)]
+        places = sorted(
+            (size, i) for i in range(len(chinese) - 2) for size in heads.get(chinese[i : i + 3], ()) if i + size <= len(chinese)
+        )
+        candidates = [chinese[i : i + size] for size, i in places]  # shortest first, then left to right
         latin = latin_words(clean)
-        candidates += [" ".join(latin[i : i + size]) for size in range(2, 6) for i in range(len(latin) - size + 1)]
+        places = sorted(
+            (size, i)
+            for i in range(len(latin))
+            for size in self._latin_heads.get(latin[i], ())
+            if 2 <= size <= 5 and i + size <= len(latin)
+        )
+        candidates += [" ".join(latin[i : i + size]) for size, i in places]
         return [token for token in ("kw:" + c for c in candidates) if token in self._postings]
 
     def _presence(self, tokens: list[str], docs: list[int]) -> dict[int, set[str]]:
@@ -288,8 +303,9 @@ class SearchIndex:
         """How much of a word a procedure has: its bigrams weighted by rarity, so 死亡医学证明 is not half-found in 出生医学证明."""
         if len(parts) == 1:
             return 1.0 if parts[0] in has else 0.0
-        total = sum(self._idf[t] for t in parts)
-        return sum(self._idf[t] for t in parts if t in has) / total if total else 0.0
+        idf = self._idf
+        total = sum(map(idf.__getitem__, parts))
+        return sum([idf[t] for t in parts if t in has]) / total if total else 0.0
 
     def _known(self, word: str) -> tuple[list[str], float]:
         """The tokens of a word the index knows, and the word's weight (0 when the knowledge base has never seen it)."""
@@ -314,19 +330,21 @@ class SearchIndex:
         everyday = 0  # everyday words found in the title or keywords: two of them together (医院 + 广告) name a procedure
         for word, parts, weight in query:
             hit = self._hit(parts, has)
-            if is_soft(word) and not all_soft and hit < 1.0:
+            soft = is_soft(word)
+            if soft and not all_soft and hit < 1.0:
                 continue  # asking "where/when/how much" must not count against a procedure that answers it
-            if generic(word) and not is_soft(word):
+            common = generic(word)
+            if common and not soft:
                 weight *= GENERIC_SHARE
             total += weight
             matched += weight * hit
             if hit:
                 found.append(word)
-                if is_soft(word):
+                if soft:
                     anchored = anchored or all(TITLE + t in has for t in parts)
                 elif all(ANCHOR + t in has for t in parts):
-                    everyday += generic(word)
-                    anchored = anchored or not generic(word) or everyday >= 2
+                    everyday += common
+                    anchored = anchored or not common or everyday >= 2
         return (float(matched / total) if total else 0.0), (float(matched + verbatim) if anchored else 0.0), found
 
     def _hit_of(self, doc: int, score: float, query, scope: float, verbatim: list[str], has: set[str]) -> tuple[Hit, list[str]]:
