@@ -434,7 +434,8 @@ class SearchIndex:
                 scores[posting[0]] += posting[1]
         count = min(limit, len(self.procedures))
         top = np.argpartition(-scores, count - 1)[:count] if count < len(scores) else np.arange(len(scores))
-        ranked = sorted((int(i) for i in top if scores[i] > 0), key=lambda i: -scores[i])
+        score_of = dict(zip(top.tolist(), scores[top].tolist()))
+        ranked = sorted((i for i, score in score_of.items() if score > 0), key=lambda i: -score_of[i])
         if any(len(token) >= 6 for token in verbatim):
             scope_words = []  # the question names one of our procedures by its own title or keyword (出生证明 … 结婚证): it is ours
         scope = SCOPE_WEIGHT * self._scope_idf * len(scope_words) + unseen
@@ -445,12 +446,12 @@ class SearchIndex:
             if is_soft(word):
                 wanted += [TITLE + t for t in parts]
         present = self._presence(wanted, ranked)
-        scored = [self._hit_of(i, float(scores[i]), query, scope, verbatim, present[i]) for i in ranked]
+        scored = [self._hit_of(i, score_of[i], query, scope, verbatim, present[i]) for i in ranked]
         if strange and not any(hit.evidence >= MIN_EVIDENCE and not all(map(is_soft, found)) for hit, found in scored):
             # nothing of ours is named, not even by two everyday words together (医院 + 广告): the strange word is the topic
             scope_words = [*scope_words, *strange]
             scope += SCOPE_WEIGHT * self._scope_idf * len(strange)
-            scored = [self._hit_of(i, float(scores[i]), query, scope, verbatim, present[i]) for i in ranked]
+            scored = [self._hit_of(i, score_of[i], query, scope, verbatim, present[i]) for i in ranked]
         # a procedure that has every word of the question beats one that merely has its commonest word many times
         top_score = scored[0][0].score if scored else 1.0
         scored.sort(key=lambda pair: -_rank(pair[0], top_score))
