@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import compress
+from typing import TypeVar
 
 import numpy as np
 
@@ -55,6 +56,7 @@ VAGUE_SHARE = 0.2  # a question whose rarest word names this share of all proced
 FAQ_MATCH = 0.6  # share of the question's detail words one FAQ question must cover
 FAQ_TOPICS = frozenset(["有效期", "期限", "时限", "收费"])  # words that ask "how long / how much" yet name what a FAQ item is about
 FAQ_CACHE = 4096  # procedures (per language) whose FAQ tokens are kept between questions
+WORD_CACHE = 16384  # words whose spelling and index tokens are kept between questions (per index, per kind)
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,26 @@ def _field_texts(text: ProcedureText) -> dict[str, list[str]]:
     }
 
 
+_T = TypeVar("_T")
+
+
+def _per_word(method: Callable[[SearchIndex, str], _T]) -> Callable[[SearchIndex, str], _T]:
+    """Remember a method's answer per word, in the index itself: the index never changes, so neither does the answer."""
+    name = method.__name__
+
+    def remembered(self: SearchIndex, word: str) -> _T:
+        cache = self._word_cache[name]
+        if word in cache:
+            return cache[word]
+        if len(cache) >= WORD_CACHE:
+            cache.pop(next(iter(cache)), None)  # the oldest: a bound, not a policy
+        answer = cache[word] = method(self, word)
+        return answer
+
+    remembered.__doc__ = method.__doc__
+    return remembered
+
+
 class SearchIndex:
     """An inverted index over procedures; built once per knowledge base, read-only afterwards."""
 
@@ -178,6 +200,7 @@ class SearchIndex:
         self._vocab_by_deletion = self._deletion_index(english)
         self._vocab_by_prefix: dict[str, str] = {}
         self._faq_cache: dict[tuple[int, str], tuple[Procedure, frozenset[str], tuple[frozenset[str], ...]]] = {}
+        self._word_cache: defaultdict[str, dict] = defaultdict(dict)
         for token in sorted(english, key=lambda t: -len(postings[t][0])):
             self._vocab_by_prefix.setdefault(token[:PREFIX], token)
 
@@ -252,6 +275,7 @@ class SearchIndex:
                 index.setdefault(token[:i] + token[i + 1 :], token)
         return index
 
+    @_per_word
     def _spell(self, word: str) -> str:
         """Map an unknown English word to a known one: one typo away, or the same word with another ending."""
         if word in self._idf or not word.isascii() or len(word) < 4:
@@ -307,6 +331,7 @@ class SearchIndex:
         total = sum(map(idf.__getitem__, parts))
         return sum([idf[t] for t in parts if t in has]) / total if total else 0.0
 
+    @_per_word
     def _known(self, word: str) -> tuple[list[str], float]:
         """The tokens of a word the index knows, and the word's weight (0 when the knowledge base has never seen it)."""
         tokens = word_tokens(word)
