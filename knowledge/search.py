@@ -171,33 +171,7 @@ class SearchIndex:
         self._postings = postings
         n = self._n = max(len(procedures), 1)
         self._idf = {token: math.log(1 + (n - len(p[0]) + 0.5) / (len(p[0]) + 0.5)) for token, p in postings.items()}
-        chinese_phrases = [t for t in postings if t.startswith("kw:") and 3 <= len(t) - 3 <= MAX_PHRASE_CHARS and not t.isascii()]
-        heads = defaultdict(set)  # a verbatim keyword can only start where one starts, and be as long as one starting there
-        for t in chinese_phrases:
-            heads[t[3:6]].add(len(t) - 3)
-        self._phrase_heads = {head: sorted(sizes) for head, sizes in heads.items()}
-        latin_heads = defaultdict(set)  # the same for English keywords: their first word, and how many words they have
-        for t in postings:
-            if t.startswith("kw:") and t.isascii():
-                latin_heads[t[3:].split(" ")[0]].add(t.count(" ") + 1)
-        self._latin_heads = {head: sorted(sizes) for head, sizes in latin_heads.items()}
-        # every (token, procedure) pair of the postings as one sorted array, so a search looks all its pairs up at once
-        self._token_ids = {token: i for i, token in enumerate(postings)}
-        key_type = np.int32 if len(postings) * n < 2**31 else np.int64
-        sizes = np.fromiter((len(p[0]) for p in postings.values()), dtype=np.int64, count=len(postings))
-        docs = np.concatenate([p[0] for p in postings.values()]) if postings else np.zeros(0, np.int32)
-        self._keys: np.ndarray = np.repeat(np.arange(0, len(postings) * n, n, dtype=key_type), sizes) + docs.astype(key_type)
-        # numpy turns other index types into its own on every scoring add (a copy that made adds three times slower)
-        wide, ends = docs.astype(np.intp), np.cumsum(sizes).tolist()
-        self._postings = {t: (wide[a:b], p[1]) for (t, p), a, b in zip(postings.items(), [0, *ends[:-1]], ends)}
-        self._dense: dict[str, np.ndarray] = {}
-        budget = DENSE_BUDGET
-        for token in sorted(postings, key=lambda t: -len(postings[t][0])):
-            if len(postings[token][0]) * DENSE_SHARE < len(procedures) or budget < len(procedures):
-                break
-            vector = self._dense[token] = np.zeros(len(procedures), dtype=np.float32)
-            vector[postings[token][0]] = postings[token][1]
-            budget -= len(procedures)
+        self._shortcuts(postings)
         self._scope_idf = math.log(1 + (n + 0.5) / 0.5)
         english = [t for t in self._idf if t.isascii() and t.isalpha() and len(t) >= 4]
         self._vocab_by_deletion = self._deletion_index(english)
@@ -206,6 +180,35 @@ class SearchIndex:
         self._word_cache: defaultdict[str, dict] = defaultdict(dict)
         for token in sorted(english, key=lambda t: -len(postings[t][0])):
             self._vocab_by_prefix.setdefault(token[:PREFIX], token)
+
+    def _shortcuts(self, postings: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+        """Lookups derived from the postings that spare a search work: where keywords start, pair keys, dense vectors."""
+        heads: defaultdict[str, set[int]] = defaultdict(set)  # where a verbatim keyword can start, and its possible lengths
+        latin_heads: defaultdict[str, set[int]] = defaultdict(set)  # the same for English keywords: first word, word counts
+        for t in postings:
+            if not t.startswith("kw:"):
+                continue
+            if t.isascii():
+                latin_heads[t[3:].split(" ")[0]].add(t.count(" ") + 1)
+            elif 3 <= len(t) - 3 <= MAX_PHRASE_CHARS:
+                heads[t[3:6]].add(len(t) - 3)
+        self._phrase_heads = {head: sorted(sizes) for head, sizes in heads.items()}
+        self._latin_heads = {head: sorted(sizes) for head, sizes in latin_heads.items()}
+        # every (token, procedure) pair of the postings as one sorted array, so a search looks all its pairs up at once
+        self._token_ids = {token: i for i, token in enumerate(postings)}
+        key_type = np.int32 if len(postings) * self._n < 2**31 else np.int64
+        sizes = np.fromiter((len(p[0]) for p in postings.values()), dtype=np.int64, count=len(postings))
+        docs = np.concatenate([p[0] for p in postings.values()]) if postings else np.zeros(0, np.int32)
+        starts = np.arange(0, len(postings) * self._n, self._n, dtype=key_type)
+        self._keys: np.ndarray = np.repeat(starts, sizes) + docs.astype(key_type)
+        self._dense: dict[str, np.ndarray] = {}
+        count, tokens = len(self.procedures), list(postings)
+        for at in np.argsort(-sizes, kind="stable")[: DENSE_BUDGET // max(count, 1)].tolist():
+            where, weights = postings[tokens[at]]
+            if len(where) * DENSE_SHARE < count:
+                break
+            vector = self._dense[tokens[at]] = np.zeros(count, dtype=np.float32)
+            vector[where] = weights
 
     @classmethod
     def build(cls, procedures: Sequence[Procedure], synonyms: Synonyms | None = None) -> SearchIndex:
@@ -241,7 +244,7 @@ class SearchIndex:
         postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for token, rows in rows_by_token.items():
             idf = math.log(1 + (n - len(rows) + 0.5) / (len(rows) + 0.5))
-            idx = np.fromiter((r[0] for r in rows), dtype=np.int32, count=len(rows))
+            idx = np.fromiter((r[0] for r in rows), dtype=np.intp, count=len(rows))  # numpy's own index type: no copy per add
             tf = np.fromiter((r[1] for r in rows), dtype=np.float32, count=len(rows))
             postings[token] = (idx, (idf * tf * (K1 + 1) / (tf + norms[idx])).astype(np.float32))
         return cls(procedures, postings, synonyms)
@@ -263,7 +266,7 @@ class SearchIndex:
     def restore(cls, procedures: Sequence[Procedure], state: dict, synonyms: Synonyms | None = None) -> SearchIndex:
         """An index from `export()` output, without tokenising anything."""
         sizes = np.frombuffer(state["sizes"], dtype=np.int64)
-        docs = np.frombuffer(state["docs"], dtype=np.int32)
+        docs = np.frombuffer(state["docs"], dtype=np.int32).astype(np.intp)  # numpy's own index type: no copy per add
         weights = np.frombuffer(state["weights"], dtype=np.float32)
         ends = np.cumsum(sizes).tolist()
         starts = [0] + ends[:-1]
