@@ -40,6 +40,7 @@ PREFIX = 6  # English words sharing this many leading letters are taken as the s
 MAX_PHRASE_CHARS = 12  # longer keywords are still matched word by word, just not verbatim
 DENSE_SHARE = 16  # a token of at least 1/16 of all procedures is also kept as a full-length vector: adding it is several times faster
 DENSE_BUDGET = 4_000_000  # ... for the commonest tokens, up to this many numbers in all (16 MB)
+SMALL_INDEX = 100_000  # (token, procedure) pairs up to which each procedure's tokens are also kept as a set (about 10 MB)
 
 CONFIDENT = 0.55  # share of the question's known words the best procedure must cover to be answered directly
 MIN_EVIDENCE = 2.5  # ... and the weight of the words it covers (an idf sum: one rare word is about 2.7)
@@ -201,6 +202,12 @@ class SearchIndex:
         docs = np.concatenate([p[0] for p in postings.values()]) if postings else np.zeros(0, np.int32)
         starts = np.arange(0, len(postings) * self._n, self._n, dtype=key_type)
         self._keys: np.ndarray = np.repeat(starts, sizes) + docs.astype(key_type)
+        self._doc_tokens: list[set[str]] | None = None  # for a small index: a few set lookups cost less than numpy's calls
+        if len(self._keys) <= SMALL_INDEX:
+            self._doc_tokens = [set() for _ in self.procedures]
+            for token, (where, _) in postings.items():
+                for doc in where.tolist():
+                    self._doc_tokens[doc].add(token)
         self._dense: dict[str, np.ndarray] = {}
         count, tokens = len(self.procedures), list(postings)
         for at in np.argsort(-sizes, kind="stable")[: DENSE_BUDGET // max(count, 1)].tolist():
@@ -319,7 +326,9 @@ class SearchIndex:
         return [token for token in ("kw:" + c for c in candidates) if token in self._postings]
 
     def _presence(self, tokens: list[str], docs: list[int]) -> dict[int, set[str]]:
-        """Which of the tokens each of the procedures has: one binary search over the sorted pair keys for all pairs."""
+        """Which of the tokens each of the procedures has (a set per procedure that may hold others too), all pairs at once."""
+        if self._doc_tokens is not None:
+            return {doc: self._doc_tokens[doc] for doc in docs}  # every token of the procedure: the same answers
         known = [t for t in dict.fromkeys(tokens) if t in self._token_ids]
         if not known or not docs:
             return {doc: set() for doc in docs}
