@@ -150,10 +150,12 @@ def _per_word(method: Callable[[SearchIndex, str], _T]) -> Callable[[SearchIndex
 
     def remembered(self: SearchIndex, word: str) -> _T:
         cache = self._word_cache[name]
-        if word in cache:
+        try:
             return cache[word]
+        except KeyError:  # not asked yet (or just dropped by another thread)
+            pass
         if len(cache) >= WORD_CACHE:
-            cache.pop(next(iter(cache)), None)  # the oldest: a bound, not a policy
+            cache.pop(next(iter(cache), None), None)  # the oldest: a bound, not a policy
         answer = cache[word] = method(self, word)
         return answer
 
@@ -425,7 +427,7 @@ class SearchIndex:
         topic = frozenset(t for chunk in [text.title, *text.keywords] for t in index_tokens(rewrite(normalize(chunk))))
         faqs = tuple(frozenset(index_tokens(rewrite(normalize(faq.q)))) for faq in text.faq)
         if len(self._faq_cache) >= FAQ_CACHE:
-            self._faq_cache.pop(next(iter(self._faq_cache)), None)  # the oldest: a bound, not a policy
+            self._faq_cache.pop(next(iter(self._faq_cache), (0, "")), None)  # the oldest: a bound, not a policy
         self._faq_cache[key] = (procedure, topic, faqs)  # the procedure itself, so its id cannot be reused while cached
         return topic, faqs
 

@@ -86,3 +86,15 @@ def test_pair_keys_and_dense_vectors_give_the_same_hits_as_sets_and_postings(kb,
         assert _outcome(plain, question) == expected
         assert _outcome(dense, question) == expected
         assert _outcome(small, question) == expected  # the second time from the per-word memory
+
+
+def test_the_bounded_memories_forget_without_changing_answers(kb, monkeypatch):
+    monkeypatch.setattr(search, "WORD_CACHE", 2)
+    monkeypatch.setattr(search, "FAQ_CACHE", 1)
+    forgetful = SearchIndex.build(kb.index.procedures, kb.index.synonyms)
+    for question in _questions():
+        expected = _outcome(kb.index, question)
+        assert _outcome(forgetful, question) == expected
+        for hit in expected[1].hits[:2]:
+            assert match_faq(forgetful, hit.procedure, question, "zh") == match_faq(kb.index, hit.procedure, question, "zh")
+    assert len(forgetful._word_cache["_known"]) == 2 and len(forgetful._word_cache["_spell"]) == 2 and len(forgetful._faq_cache) == 1
