@@ -276,12 +276,15 @@ class Bm25s:
 
 
 def answer(kb: KnowledgeBase):
-    """What the bot does with a question: search (synonyms, scoring, verdict), then the FAQ item of a confident answer."""
+    """What the bot does with a question: search (synonyms, scoring, verdict), then the FAQ item of a confident answer.
+
+    As handlers.consult does, FAQ matching reuses the words the search found (`result.words`) rather than segmenting again.
+    """
 
     def run(question: str):
         result = kb.search(question)
         if result.confident and not result.ambiguous and result.best is not None:
-            match_faq(kb.index, result.best.procedure, question, "zh")
+            match_faq(kb.index, result.best.procedure, question, "zh", result.words)
         return result
 
     return run

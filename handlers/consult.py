@@ -52,7 +52,7 @@ async def answer_question(turn: Turn) -> list[Reply] | None:
         choices = tuple(procedure_choice(turn, p) for p in offered) + (turn.choice("none_of_these", "m:none"),)
         return [Reply(turn.t("choose_procedure"), choices)]
     procedure = offered[0]
-    faq = match_faq(kb.index, procedure, turn.text, turn.lang)
+    faq = match_faq(kb.index, procedure, turn.text, turn.lang, result.words)
     if faq is not None:
         _, item = faq
         text = turn.t("faq_answer", title=procedure.text(turn.lang).title, q=item.q, a=item.a)

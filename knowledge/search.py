@@ -5,14 +5,28 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import compress
+from typing import TypeVar
 
 import numpy as np
 
 from knowledge.model import Faq, Procedure, ProcedureText
 from knowledge.synonyms import Synonyms
-from knowledge.text import has_cjk, index_tokens, is_soft, is_stopword, normalize, phrase_token, phrases, rarity, word_tokens, words
+from knowledge.text import (
+    chinese_chars,
+    index_tokens,
+    is_soft,
+    is_stopword,
+    latin_words,
+    normalize,
+    phrase_token,
+    phrases,
+    rarity,
+    word_tokens,
+    words,
+)
 
 K1 = 1.2
 B = 0.6
@@ -24,6 +38,9 @@ PHRASE_WEIGHT = 4.0  # a whole title or keyword found verbatim in the question
 MAX_PHRASE_SCAN = 80  # characters of the question scanned for verbatim keywords
 PREFIX = 6  # English words sharing this many leading letters are taken as the same word
 MAX_PHRASE_CHARS = 12  # longer keywords are still matched word by word, just not verbatim
+DENSE_SHARE = 16  # a token of at least 1/16 of all procedures is also kept as a full-length vector: adding it is several times faster
+DENSE_BUDGET = 4_000_000  # ... for the commonest tokens, up to this many numbers in all (16 MB)
+SMALL_INDEX = 100_000  # (token, procedure) pairs up to which each procedure's tokens are also kept as a set (about 10 MB)
 
 CONFIDENT = 0.55  # share of the question's known words the best procedure must cover to be answered directly
 MIN_EVIDENCE = 2.5  # ... and the weight of the words it covers (an idf sum: one rare word is about 2.7)
@@ -39,6 +56,8 @@ SCOPE_WEIGHT = 2.0  # an out-of-scope topic weighs as much as two rare words aga
 VAGUE_SHARE = 0.2  # a question whose rarest word names this share of all procedures is vague
 FAQ_MATCH = 0.6  # share of the question's detail words one FAQ question must cover
 FAQ_TOPICS = frozenset(["有效期", "期限", "时限", "收费"])  # words that ask "how long / how much" yet name what a FAQ item is about
+FAQ_CACHE = 4096  # procedures (per language) whose FAQ tokens are kept between questions
+WORD_CACHE = 16384  # words whose spelling and index tokens are kept between questions (per index, per kind)
 
 
 @dataclass(frozen=True)
@@ -122,6 +141,28 @@ def _field_texts(text: ProcedureText) -> dict[str, list[str]]:
     }
 
 
+_T = TypeVar("_T")
+
+
+def _per_word(method: Callable[[SearchIndex, str], _T]) -> Callable[[SearchIndex, str], _T]:
+    """Remember a method's answer per word, in the index itself: the index never changes, so neither does the answer."""
+    name = method.__name__
+
+    def remembered(self: SearchIndex, word: str) -> _T:
+        cache = self._word_cache[name]
+        try:
+            return cache[word]
+        except KeyError:  # not asked yet (or just dropped by another thread)
+            pass
+        if len(cache) >= WORD_CACHE:
+            cache.pop(next(iter(cache), None), None)  # the oldest: a bound, not a policy
+        answer = cache[word] = method(self, word)
+        return answer
+
+    remembered.__doc__ = method.__doc__
+    return remembered
+
+
 class SearchIndex:
     """An inverted index over procedures; built once per knowledge base, read-only afterwards."""
 
@@ -133,15 +174,50 @@ class SearchIndex:
         self._postings = postings
         n = self._n = max(len(procedures), 1)
         self._idf = {token: math.log(1 + (n - len(p[0]) + 0.5) / (len(p[0]) + 0.5)) for token, p in postings.items()}
-        self._phrase_lengths = sorted(
-            {len(t) - 3 for t in postings if t.startswith("kw:") and 3 <= len(t) - 3 <= MAX_PHRASE_CHARS and not t.isascii()}
-        )
+        self._shortcuts(postings)
         self._scope_idf = math.log(1 + (n + 0.5) / 0.5)
         english = [t for t in self._idf if t.isascii() and t.isalpha() and len(t) >= 4]
         self._vocab_by_deletion = self._deletion_index(english)
         self._vocab_by_prefix: dict[str, str] = {}
+        self._faq_cache: dict[tuple[int, str], tuple[Procedure, frozenset[str], tuple[frozenset[str], ...]]] = {}
+        self._word_cache: defaultdict[str, dict] = defaultdict(dict)
         for token in sorted(english, key=lambda t: -len(postings[t][0])):
             self._vocab_by_prefix.setdefault(token[:PREFIX], token)
+
+    def _shortcuts(self, postings: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+        """Lookups derived from the postings that spare a search work: where keywords start, pair keys, dense vectors."""
+        heads: defaultdict[str, set[int]] = defaultdict(set)  # where a verbatim keyword can start, and its possible lengths
+        latin_heads: defaultdict[str, set[int]] = defaultdict(set)  # the same for English keywords: first word, word counts
+        for t in postings:
+            if not t.startswith("kw:"):
+                continue
+            if t.isascii():
+                latin_heads[t[3:].split(" ")[0]].add(t.count(" ") + 1)
+            elif 3 <= len(t) - 3 <= MAX_PHRASE_CHARS:
+                heads[t[3:6]].add(len(t) - 3)
+        self._phrase_heads = {head: sorted(sizes) for head, sizes in heads.items()}
+        self._latin_heads = {head: sorted(sizes) for head, sizes in latin_heads.items()}
+        # every (token, procedure) pair of the postings as one sorted array, so a search looks all its pairs up at once
+        self._token_ids = {token: i for i, token in enumerate(postings)}
+        key_type = np.int32 if len(postings) * self._n < 2**31 else np.int64
+        sizes = np.fromiter((len(p[0]) for p in postings.values()), dtype=np.int64, count=len(postings))
+        docs = np.concatenate([p[0] for p in postings.values()]) if postings else np.zeros(0, np.int32)
+        starts = np.arange(0, len(postings) * self._n, self._n, dtype=key_type)
+        self._keys: np.ndarray = np.repeat(starts, sizes) + docs.astype(key_type)
+        self._doc_tokens: list[set[str]] | None = None  # for a small index: a few set lookups cost less than numpy's calls
+        if len(self._keys) <= SMALL_INDEX:
+            self._doc_tokens = [set() for _ in self.procedures]
+            for token, (where, _) in postings.items():
+                for doc in where.tolist():
+                    self._doc_tokens[doc].add(token)
+        self._dense: dict[str, np.ndarray] = {}
+        count, tokens = len(self.procedures), list(postings)
+        for at in np.argsort(-sizes, kind="stable")[: DENSE_BUDGET // max(count, 1)].tolist():
+            where, weights = postings[tokens[at]]
+            if len(where) * DENSE_SHARE < count:
+                break
+            vector = self._dense[tokens[at]] = np.zeros(count, dtype=np.float32)
+            vector[where] = weights
 
     @classmethod
     def build(cls, procedures: Sequence[Procedure], synonyms: Synonyms | None = None) -> SearchIndex:
@@ -177,7 +253,7 @@ class SearchIndex:
         postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for token, rows in rows_by_token.items():
             idf = math.log(1 + (n - len(rows) + 0.5) / (len(rows) + 0.5))
-            idx = np.fromiter((r[0] for r in rows), dtype=np.int32, count=len(rows))
+            idx = np.fromiter((r[0] for r in rows), dtype=np.intp, count=len(rows))  # numpy's own index type: no copy per add
             tf = np.fromiter((r[1] for r in rows), dtype=np.float32, count=len(rows))
             postings[token] = (idx, (idf * tf * (K1 + 1) / (tf + norms[idx])).astype(np.float32))
         return cls(procedures, postings, synonyms)
@@ -199,7 +275,7 @@ class SearchIndex:
     def restore(cls, procedures: Sequence[Procedure], state: dict, synonyms: Synonyms | None = None) -> SearchIndex:
         """An index from `export()` output, without tokenising anything."""
         sizes = np.frombuffer(state["sizes"], dtype=np.int64)
-        docs = np.frombuffer(state["docs"], dtype=np.int32)
+        docs = np.frombuffer(state["docs"], dtype=np.int32).astype(np.intp)  # numpy's own index type: no copy per add
         weights = np.frombuffer(state["weights"], dtype=np.float32)
         ends = np.cumsum(sizes).tolist()
         starts = [0] + ends[:-1]
@@ -214,6 +290,7 @@ class SearchIndex:
                 index.setdefault(token[:i] + token[i + 1 :], token)
         return index
 
+    @_per_word
     def _spell(self, word: str) -> str:
         """Map an unknown English word to a known one: one typo away, or the same word with another ending."""
         if word in self._idf or not word.isascii() or len(word) < 4:
@@ -234,27 +311,44 @@ class SearchIndex:
     def _phrase_tokens(self, clean: str) -> list[str]:
         """Verbatim titles and keywords inside the (normalised, rewritten) question, as `kw:` tokens."""
         clean = clean[:MAX_PHRASE_SCAN]
-        chinese = "".join(ch for ch in clean if has_cjk(ch))
-        candidates = [chinese[i : i + size] for size in self._phrase_lengths for i in range(len(chinese) - size + 1)]
-        latin = [w for w in words(clean) if w.isascii()]
-        candidates += [" ".join(latin[i : i + size]) for size in range(2, 6) for i in range(len(latin) - size + 1)]
+        chinese = chinese_chars(clean)
+        heads = self._phrase_heads
+        places = sorted(
+            (size, i) for i in range(len(chinese) - 2) for size in heads.get(chinese[i : i + 3], ()) if i + size <= len(chinese)
+        )
+        candidates = [chinese[i : i + size] for size, i in places]  # shortest first, then left to right
+        latin = latin_words(clean)
+        places = sorted(
+            (size, i)
+            for i in range(len(latin))
+            for size in self._latin_heads.get(latin[i], ())
+            if 2 <= size <= 5 and i + size <= len(latin)
+        )
+        candidates += [" ".join(latin[i : i + size]) for size, i in places]
         return [token for token in ("kw:" + c for c in candidates) if token in self._postings]
 
-    def _has(self, token: str, doc: int) -> bool:
-        posting = self._postings.get(token)
-        if posting is None:
-            return False
-        docs = posting[0]
-        at = int(np.searchsorted(docs, doc))
-        return bool(at < len(docs) and docs[at] == doc)
+    def _presence(self, tokens: list[str], docs: list[int]) -> dict[int, set[str]]:
+        """Which of the tokens each of the procedures has (a set per procedure that may hold others too), all pairs at once."""
+        if self._doc_tokens is not None:
+            return {doc: self._doc_tokens[doc] for doc in docs}  # every token of the procedure: the same answers
+        known = [t for t in dict.fromkeys(tokens) if t in self._token_ids]
+        if not known or not docs:
+            return {doc: set() for doc in docs}
+        ids = np.fromiter((self._token_ids[t] for t in known), dtype=self._keys.dtype, count=len(known))
+        keys = (np.asarray(docs, dtype=self._keys.dtype)[:, None] + ids * self._keys.dtype.type(self._n)).ravel()
+        at = np.minimum(self._keys.searchsorted(keys), len(self._keys) - 1)
+        rows = (self._keys[at] == keys).reshape(len(docs), len(known)).tolist()
+        return {doc: set(compress(known, row)) for doc, row in zip(docs, rows)}
 
-    def _hit(self, parts: list[str], doc: int) -> float:
+    def _hit(self, parts: list[str], has: set[str]) -> float:
         """How much of a word a procedure has: its bigrams weighted by rarity, so 死亡医学证明 is not half-found in 出生医学证明."""
         if len(parts) == 1:
-            return 1.0 if self._has(parts[0], doc) else 0.0
-        total = sum(self._idf[t] for t in parts)
-        return sum(self._idf[t] for t in parts if self._has(t, doc)) / total if total else 0.0
+            return 1.0 if parts[0] in has else 0.0
+        idf = self._idf
+        total = sum(map(idf.__getitem__, parts))
+        return sum([idf[t] for t in parts if t in has]) / total if total else 0.0
 
+    @_per_word
     def _known(self, word: str) -> tuple[list[str], float]:
         """The tokens of a word the index knows, and the word's weight (0 when the knowledge base has never seen it)."""
         tokens = word_tokens(word)
@@ -264,37 +358,38 @@ class SearchIndex:
         return parts, max((self._idf[t] for t in parts), default=0.0)
 
     def _coverage(
-        self, doc: int, query: list[tuple[str, list[str], float]], scope: float, phrases: list[str]
+        self, has: set[str], query: list[tuple[str, list[str], float]], scope: float, phrases: list[str]
     ) -> tuple[float, float, list[str]]:
         """Share and weight of the question's known words this procedure has, and the words it matched.
 
         The weight is 0 unless one matched word is in the procedure's title or keywords, or a keyword is in the question verbatim.
         """
-        all_soft = all(is_soft(w) for w, _, _ in query)
         generic = self._generic
         total, matched, found = scope, 0.0, []
-        verbatim = sum(self._idf[p] for p in phrases if self._has(p, doc))
+        verbatim = sum(self._idf[p] for p in phrases if p in has)
         anchored = verbatim > 0
         everyday = 0  # everyday words found in the title or keywords: two of them together (医院 + 广告) name a procedure
         for word, parts, weight in query:
-            hit = self._hit(parts, doc)
-            if is_soft(word) and not all_soft and hit < 1.0:
+            hit = self._hit(parts, has)
+            soft = is_soft(word)
+            if soft and hit < 1.0 and not all(is_soft(w) for w, _, _ in query):
                 continue  # asking "where/when/how much" must not count against a procedure that answers it
-            if generic(word) and not is_soft(word):
+            common = generic(word)
+            if common and not soft:
                 weight *= GENERIC_SHARE
             total += weight
             matched += weight * hit
             if hit:
                 found.append(word)
-                if is_soft(word):
-                    anchored = anchored or all(self._has(TITLE + t, doc) for t in parts)
-                elif all(self._has(ANCHOR + t, doc) for t in parts):
-                    everyday += generic(word)
-                    anchored = anchored or not generic(word) or everyday >= 2
+                if soft:
+                    anchored = anchored or all(TITLE + t in has for t in parts)
+                elif all(ANCHOR + t in has for t in parts):
+                    everyday += common
+                    anchored = anchored or not common or everyday >= 2
         return (float(matched / total) if total else 0.0), (float(matched + verbatim) if anchored else 0.0), found
 
-    def _hit_of(self, doc: int, score: float, query, scope: float, verbatim: list[str]) -> tuple[Hit, list[str]]:
-        coverage, evidence, found = self._coverage(doc, query, scope, verbatim)
+    def _hit_of(self, doc: int, score: float, query, scope: float, verbatim: list[str], has: set[str]) -> tuple[Hit, list[str]]:
+        coverage, evidence, found = self._coverage(has, query, scope, verbatim)
         return Hit(self.procedures[doc], score, coverage, evidence), found
 
     def _typo(self, word: str) -> bool:
@@ -320,6 +415,21 @@ class SearchIndex:
         """True when even the rarest word of the question is shared by many procedures (e.g. "许可证怎么办")."""
         shares = [min(self._postings[t][0].size for t in parts) / self._n for word, parts, _ in query if not is_soft(word)]
         return bool(shares) and min(shares) >= VAGUE_SHARE
+
+    def faq_tokens(self, procedure: Procedure, lang: str) -> tuple[frozenset[str], tuple[frozenset[str], ...]]:
+        """The tokens of a procedure's title and keywords, and of each FAQ question, in `lang` (kept for the last few thousand)."""
+        key = (id(procedure), lang)
+        cached = self._faq_cache.get(key)
+        if cached is not None and cached[0] is procedure:
+            return cached[1], cached[2]
+        text = procedure.text(lang)
+        rewrite = self.synonyms.rewrite
+        topic = frozenset(t for chunk in [text.title, *text.keywords] for t in index_tokens(rewrite(normalize(chunk))))
+        faqs = tuple(frozenset(index_tokens(rewrite(normalize(faq.q)))) for faq in text.faq)
+        if len(self._faq_cache) >= FAQ_CACHE:
+            self._faq_cache.pop(next(iter(self._faq_cache), (0, "")), None)  # the oldest: a bound, not a policy
+        self._faq_cache[key] = (procedure, topic, faqs)  # the procedure itself, so its id cannot be reused while cached
+        return topic, faqs
 
     def query_words(self, question: str) -> tuple[str, list[str], list[str]]:
         """The question normalised and rewritten into the office's vocabulary, its content words, and out-of-scope markers."""
@@ -356,21 +466,33 @@ class SearchIndex:
             verbatim.append(whole)  # the office taught this very question as an example of a procedure
         query_tokens = [tok for _, parts, _ in query for tok in parts] + phrases(content) + verbatim
         for token in dict.fromkeys(query_tokens):
+            dense = self._dense.get(token)
+            if dense is not None:
+                scores += dense  # the same sums: the procedures without the token add 0
+                continue
             posting = self._postings.get(token)
             if posting is not None:
                 scores[posting[0]] += posting[1]
         count = min(limit, len(self.procedures))
         top = np.argpartition(-scores, count - 1)[:count] if count < len(scores) else np.arange(len(scores))
-        ranked = sorted((int(i) for i in top if scores[i] > 0), key=lambda i: -scores[i])
+        score_of = dict(zip(top.tolist(), scores[top].tolist()))
+        ranked = sorted((i for i, score in score_of.items() if score > 0), key=lambda i: -score_of[i])
         if any(len(token) >= 6 for token in verbatim):
             scope_words = []  # the question names one of our procedures by its own title or keyword (出生证明 … 结婚证): it is ours
         scope = SCOPE_WEIGHT * self._scope_idf * len(scope_words) + unseen
-        scored = [self._hit_of(i, float(scores[i]), query, scope, verbatim) for i in ranked]
+        wanted = list(verbatim)  # what _coverage looks up, for the ranked procedures only
+        for word, parts, _ in query:
+            wanted += parts
+            wanted += [ANCHOR + t for t in parts]
+            if is_soft(word):
+                wanted += [TITLE + t for t in parts]
+        present = self._presence(wanted, ranked)
+        scored = [self._hit_of(i, score_of[i], query, scope, verbatim, present[i]) for i in ranked]
         if strange and not any(hit.evidence >= MIN_EVIDENCE and not all(map(is_soft, found)) for hit, found in scored):
             # nothing of ours is named, not even by two everyday words together (医院 + 广告): the strange word is the topic
             scope_words = [*scope_words, *strange]
             scope += SCOPE_WEIGHT * self._scope_idf * len(strange)
-            scored = [self._hit_of(i, float(scores[i]), query, scope, verbatim) for i in ranked]
+            scored = [self._hit_of(i, score_of[i], query, scope, verbatim, present[i]) for i in ranked]
         # a procedure that has every word of the question beats one that merely has its commonest word many times
         top_score = scored[0][0].score if scored else 1.0
         scored.sort(key=lambda pair: -_rank(pair[0], top_score))
@@ -433,31 +555,32 @@ class SearchIndex:
         return f"verdict: not confident ({why}); best guesses: {', '.join(p.id for p in result.guesses()) or 'none'}"
 
 
-def match_faq(index: SearchIndex, procedure: Procedure, question: str, lang: str) -> tuple[int, Faq] | None:
-    """The one FAQ item of a procedure the question asks about, when its detail words (beyond the procedure's own name) match it."""
+def match_faq(
+    index: SearchIndex, procedure: Procedure, question: str, lang: str, content: Sequence[str] | None = None
+) -> tuple[int, Faq] | None:
+    """The one FAQ item of a procedure the question asks about, when its detail words (beyond the procedure's own name) match it.
+
+    `content` is the question's content words when the caller has them already (`SearchResult.words`): no second segmentation.
+    """
     text = procedure.text(lang)
     if not text.faq:
         return None
-    rewrite = index.synonyms.rewrite
-    topic = set()
-    for chunk in [text.title, *text.keywords]:
-        topic.update(index_tokens(rewrite(normalize(chunk))))
-    _, content, _ = index.query_words(question)
-    detail = [w for w in dict.fromkeys(content) if not all(t in topic for t in (word_tokens(w)[1:] or word_tokens(w)))]
+    topic, faq_tokens = index.faq_tokens(procedure, lang)
+    if content is None:
+        _, content, _ = index.query_words(question)
+    parts_of = {w: word_tokens(w)[1:] or word_tokens(w) for w in dict.fromkeys(content)}
+    detail = [w for w, parts in parts_of.items() if not all(t in topic for t in parts)]
     specific = [w for w in detail if (not is_soft(w) or w in FAQ_TOPICS) and len(w) > 1]
     if not specific:
         return None
     best: tuple[float, int] | None = None
     runner = 0.0
-    for i, faq in enumerate(text.faq):
-        tokens = set(index_tokens(rewrite(normalize(faq.q))))
-        weight = lambda w: 0.5 if is_soft(w) else 1.0  # noqa: E731
-        covered = sum(
-            weight(w) * (sum(t in tokens for t in (word_tokens(w)[1:] or word_tokens(w))) / len(word_tokens(w)[1:] or word_tokens(w)))
-            for w in detail
-        )
-        share = covered / sum(weight(w) for w in detail)
-        if not any(all(t in tokens for t in (word_tokens(w)[1:] or word_tokens(w))) for w in specific):
+    weight = lambda w: 0.5 if is_soft(w) else 1.0  # noqa: E731
+    total = sum(weight(w) for w in detail)
+    for i, tokens in enumerate(faq_tokens):
+        covered = sum(weight(w) * (sum(t in tokens for t in parts_of[w]) / len(parts_of[w])) for w in detail)
+        share = covered / total
+        if not any(all(t in tokens for t in parts_of[w]) for w in specific):
             continue
         if best is None or share > best[0]:
             runner = best[0] if best else 0.0

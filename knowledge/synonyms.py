@@ -19,6 +19,22 @@ def _clean(word: str) -> str:
     return normalize(word, limit=100)
 
 
+def _alternation(words: list[str], plural: str) -> re.Pattern[str] | None:
+    """The words as one pattern, the first listed winning where several match; English words whole, with a plural ending.
+
+    The words are grouped by first character (order kept within each group): only one group can match at any place, so
+    the pattern means the same as the plain list, but the regex engine skips to places where a word can start and then
+    tries that group alone (the plain list, led by look-behinds, made it try all of them at every character).
+    """
+    groups: dict[str, list[str]] = {}
+    for word in words:
+        first, rest = word[:1], re.escape(word[1:])
+        if not _CJK.search(word):  # the look-behind after the first character: the same test, one character later
+            rest = rf"(?<![a-z0-9]{re.escape(first)}){rest}{plural}(?![a-z0-9])"
+        groups.setdefault(first, []).append(rest)
+    return re.compile("|".join(f"{re.escape(first)}(?:{'|'.join(rests)})" for first, rests in groups.items())) if groups else None
+
+
 @dataclass
 class Synonyms:
     """Rewrites text into the office's canonical vocabulary; one compiled pattern, so a rewrite costs one regex pass."""
@@ -51,13 +67,8 @@ class Synonyms:
 
     def __post_init__(self) -> None:
         variants = sorted(self.replace, key=len, reverse=True)
-        parts = [re.escape(v) if _CJK.search(v) else rf"(?<![a-z0-9]){re.escape(v)}(?:s|es)?(?![a-z0-9])" for v in variants]
-        self._pattern = re.compile("|".join(parts)) if parts else None
-        scope = [
-            re.escape(w) if _CJK.search(w) else rf"(?<![a-z0-9]){re.escape(w)}s?(?![a-z0-9])"
-            for w in sorted(self.out_of_scope, key=len, reverse=True)
-        ]
-        self._scope = re.compile("|".join(scope)) if scope else None
+        self._pattern = _alternation(variants, "(?:s|es)?")
+        self._scope = _alternation(sorted(self.out_of_scope, key=len, reverse=True), "s?")
 
     def _target(self, match: re.Match[str]) -> str:
         found = match.group(0)

@@ -360,6 +360,16 @@ def stem(word: str) -> str:
     return word
 
 
+def chinese_chars(text: str) -> str:
+    """The Chinese characters of a text, run together."""
+    return "".join(_CJK_RUN.findall(text))
+
+
+def latin_words(text: str) -> list[str]:
+    """The stemmed English words and numbers of normalised text, in order (what `words` makes of everything but Chinese)."""
+    return [stem(w) for w in _LATIN_WORD.findall(text)]
+
+
 def words(text: str) -> list[str]:
     """Segment normalised text into words: jieba for Chinese runs, stemmed words for Latin."""
     out: list[str] = []

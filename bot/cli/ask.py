@@ -36,7 +36,7 @@ def analyse(kb: KnowledgeBase, question: str, explain: bool = False) -> dict[str
     out["alternatives"] = [p.id for p in offered[1:]]
     if out["confident"]:
         lang = language.detect(question, "zh")
-        faq = match_faq(kb.index, offered[0], question, lang)
+        faq = match_faq(kb.index, offered[0], question, lang, result.words)
         if faq is not None:
             out["faq"] = faq[0]
     return out
