@@ -36,6 +36,7 @@ GENERIC_RARITY = 10.0  # words more common than this in everyday Chinese are gen
 GENERIC_SHARE = 0.5  # what a generic word weighs in coverage, against a word that names something
 UNKNOWN_WEIGHT = 0.5  # what a word the knowledge base has never seen weighs against every procedure (an idf is 0.4 to 2.7)
 SCOPE_WEIGHT = 2.0  # an out-of-scope topic weighs as much as two rare words against every procedure
+SHARED_ANCHOR = 0.3  # a title or keyword word found in this share of all procedures (许可) names none of them on its own
 VAGUE_SHARE = 0.2  # a question whose rarest word names this share of all procedures is vague
 FAQ_MATCH = 0.6  # share of the question's detail words one FAQ question must cover
 FAQ_TOPICS = frozenset(["有效期", "期限", "时限", "收费"])  # words that ask "how long / how much" yet name what a FAQ item is about
@@ -289,8 +290,9 @@ class SearchIndex:
                 if is_soft(word):
                     anchored = anchored or all(self._has(TITLE + t, doc) for t in parts)
                 elif all(self._has(ANCHOR + t, doc) for t in parts):
-                    everyday += generic(word)
-                    anchored = anchored or not generic(word) or everyday >= 2
+                    weak = generic(word) or min(self._postings[t][0].size for t in parts) / self._n >= SHARED_ANCHOR
+                    everyday += weak
+                    anchored = anchored or not weak or everyday >= 2
         return (float(matched / total) if total else 0.0), (float(matched + verbatim) if anchored else 0.0), found
 
     def _hit_of(self, doc: int, score: float, query, scope: float, verbatim: list[str]) -> tuple[Hit, list[str]]:
