@@ -32,9 +32,17 @@ _BYE_EN = (
 )
 _GOODBYE = re.compile(rf"^(({_BYE_ZH}|{_BYE_EN})[\s!！,，.。~～了啦呀啊哈吧]*)+$")
 _MENU = re.compile(r"^(菜单|帮助|主菜单|menu|help|start|开始)$")
+# "what can you do": asking for the menu in words (the bot, the desk or "here" is who is asked, so no procedure question matches)
+_WHO = r"(这个|你们这个|你们的)?(你|你们|您|这里|这儿|这边|在这|在这里|在这儿|咨询台|机器人|小助手|助手|本平台|平台)"
+_MENU_ASK = re.compile(
+    rf"^{_WHO}?(都|一般|主要|还)?(能|可以|会|能够)(帮我|帮忙|帮)?(做|干|办|办理|问|咨询|查|提供|回答)(些|点)?(什么|啥|哪些)(服务|业务|事|事情|事儿|问题|功能)?(呢|呀|啊|吗)?$|"
+    rf"^{_WHO}?(都)?(有|提供)(哪些|什么|啥)(服务|业务|功能)(呢|呀|啊|吗)?$|^{_WHO}(都)?(能|可以)(办|办理|咨询|问)(哪些|什么|啥)(业务|事|事情|事儿|问题)|"
+    r"^(功能|服务|业务)(列表|菜单|清单|目录)$|^(有)?(哪些|什么)(功能|服务|业务)(可以用|可以办|可以咨询)?$|"
+    r"^what (can|do) you (do|help( me)?( with)?|offer)|^how can you help|^what services|^what kind of (questions|things) can i ask|^what can i ask"
+)
 _STAFF = r"(工作人员|客服|人工|真人|活人|窗口人员|办事人员|接待人员)"
 _HANDOFF = re.compile(
-    r"^(人工|人工服务|人工客服|客服|真人)$|转人工|人工服务|人工客服|找人工|要人工|真人|活人|接个人|换个人|"
+    r"^(人工|人工服务|人工客服|客服|真人)$|转人工|(有没有|有无|有)(人工|真人|客服)(服务|客服)?(吗|么|没有?)?$|人工服务|人工客服|找人工|要人工|真人|活人|接个人|换个人|"
     r"(找|叫|转|接|让)(个|一个|一位)?(工作人员|客服|人)(来|跟我|和我|接|回|处理|聊|说)|"
     rf"(找|叫|联系|转接?)(个|一个|一位)?{_STAFF}|{_STAFF}(联系|回复|处理|打电话给|回电话给|给我打电话|给我回电话|打给)|"
     rf"(跟|和|同|与)(你们的?)?{_STAFF}(直接)?(聊|说|谈|沟通|通话|联系)|别(是)?机器人|不要机器人|不想(跟|和)机器人|"
@@ -42,7 +50,7 @@ _HANDOFF = re.compile(
     r"\b(speak|talk|chat) (to|with) (a |an |some|your |someone|somebody)?(person|one|body|staff|officer|member of staff)?"
 )
 _COMPLAINT_INFO = re.compile(
-    r"(投诉|举报|监督|反映)(电话|热线|方式|渠道|邮箱|信箱|途径|号码|地址|窗口|部门)|(去哪|到哪|在哪|哪里|哪儿|怎么|如何|找谁|找哪|向谁|哪个部门|有什么渠道|有没有).{0,8}(投诉|举报)|"
+    r"(投诉|举报|监督|反映)(电话|热线|方式|渠道|邮箱|信箱|途径|号码|地址|窗口|部门)|(去哪|到哪|在哪|哪里|哪儿|怎么|如何|找谁|找哪|向谁|哪个部门|有什么渠道|有没有).{0,8}(投诉|举报|反映)|"
     r"(投诉|举报).{0,12}(去哪|到哪|在哪|哪里|找谁|找哪|哪个部门|渠道|途径|方式|电话|邮箱|信箱|怎么(办|弄|做)?$|吗$)|"
     r"匿名(投诉|举报)|(投诉|举报)人?的?(信息|身份|个人信息)?.{0,6}(保密|泄露|泄漏|曝光)|"
     r"(complaint|report|supervision) (hotline|number|phone|line|channel|email)|hotline|where (can|do|should) i (report|complain)|how (can|do) i (report|complain)|report (anonymously|a |an )"
@@ -52,6 +60,7 @@ _COMPLAINT_SELF = re.compile(r"我要(投诉|举报)|我想(投诉|举报)你们
 _CONDUCT = (
     r"态度(很|太|非常|特别|极其|真)?(差|恶劣|不好|冷淡|冷漠|蛮横|嚣张|恶心)|服务(态度)?(很|太|真|特别)?(差|烂)|"
     r"(太|很|好|特别|非常|真|超|那么)凶|凶巴巴|凶我|骂人|骂我|吼我|冲我(吼|喊|发火)|训斥|不耐烦|爱答不理|爱理不理|不理人|不理我|冷着脸|"
+    r"脏得要命|脏死了|太脏了?|很脏|脏兮兮|脏乎乎|黑乎乎|恶心死了|太恶心|真恶心|吃坏(了)?肚子|吃完.{0,4}拉肚子|吃了.{0,6}(拉肚子|中毒)|食物中毒|(根本|都|也|从来|完全|压根)(就)?(没|不)(有)?消毒|多收了|宰客|"
     r"敷衍|推诿|推脱|踢皮球|推来推去|扯皮|刁难|为难我|故意为难|不作为|乱收费|多收(钱|费)|收红包|红包|回扣|索贿|受贿|吃拿卡要|走后门|"
     r"(办事|效率|速度)(太|很|特别|真)?(慢|低)|拖(了|延|拖拉拉)|一拖再拖|跑了.{0,3}趟|来回跑|让我跑|没人管|没人理|不满意"
 )
@@ -66,6 +75,12 @@ _STATUS = re.compile(
 _DATA = r"(数据|信息|资料|记录|隐私|账号|账户|聊天记录|对话记录|手机号码?|电话号码?|身份证号?)"
 _DELETE = re.compile(
     rf"(删除|删掉|删了|清除|清空|抹掉|销毁|注销)(掉)?(我|我的|本人的?|个人的?)?(全部|所有|的)*(个人)?{_DATA}|"
+    rf"(删除|删掉|清除|清空|注销)(掉)?(我|本人)(在)?(这里|这儿|这边|你们这里?|平台上?|系统里?)的?(全部|所有)?(个人)?{_DATA}|"
+    # what is kept about me: the privacy notice comes with the deletion offer
+    rf"(会|是否|有没有|会不会)(保存|保留|存储|存|留存|记录|收集)(下)?(我的?|本人的?|我们的?)(个人)?{_DATA}|"
+    rf"(保存|保留|存储|收集|记录|掌握)了(我|本人)(哪些|什么|多少)(个人)?{_DATA}|"
+    r"(what|which) (personal )?(data|information|info|details) (do|did|will) you (keep|store|save|collect|have|hold)|"
+    r"do you (keep|store|save|collect|record) (my|our|personal) (data|information|info|chats?|conversations?|messages)|"
     rf"(我|本人|个人).{{0,20}}{_DATA}.{{0,16}}(删除|删掉|删了|清除|清空|抹掉|销毁)|"
     rf"(不想|不要|别|不希望|不愿意|不同意)(让|被)?(你们|贵单位|系统|平台)?(再)?(保存|保留|存储|存着|留着|记录|收集|使用)(我的?|本人的?){_DATA}|"
     r"撤回(授权|同意)|撤销(授权|同意)|"
@@ -108,7 +123,7 @@ def detect(text: str) -> Intent:
         return Intent("greeting")
     if _GOODBYE.match(bare):
         return Intent("goodbye")
-    if _MENU.match(bare):
+    if _MENU.match(bare) or _MENU_ASK.match(bare):
         return Intent("menu")
     if _CHITCHAT.match(bare):
         return Intent("unknown")
