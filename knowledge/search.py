@@ -105,6 +105,12 @@ def _rank(hit: Hit, top_score: float) -> float:
     return hit.coverage + SCORE_SHARE * hit.score / max(top_score, 1e-9)
 
 
+def _names_ours(hit: Hit, found: list[str]) -> bool:
+    """The question names this procedure: enough evidence, or two of its own words together (诊所 + 负责人), not only where/when words."""
+    named = [w for w in found if not is_soft(w) and len(w) > 1]
+    return (hit.evidence >= MIN_EVIDENCE and not all(map(is_soft, found))) or (hit.evidence > 0 and len(named) >= 2)
+
+
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
@@ -368,7 +374,7 @@ class SearchIndex:
             scope_words = []  # the question names one of our procedures by its own title or keyword (出生证明 … 结婚证): it is ours
         scope = SCOPE_WEIGHT * self._scope_idf * len(scope_words) + unseen
         scored = [self._hit_of(i, float(scores[i]), query, scope, verbatim) for i in ranked]
-        if strange and not any(hit.evidence >= MIN_EVIDENCE and not all(map(is_soft, found)) for hit, found in scored):
+        if strange and not any(_names_ours(hit, found) for hit, found in scored):
             # nothing of ours is named, not even by two everyday words together (医院 + 广告): the strange word is the topic
             scope_words = [*scope_words, *strange]
             scope += SCOPE_WEIGHT * self._scope_idf * len(strange)
