@@ -299,7 +299,10 @@ class SearchIndex:
                     weak = generic(word) or min(self._postings[t][0].size for t in parts) / self._n >= SHARED_ANCHOR
                     everyday += weak
                     anchored = anchored or not weak or everyday >= 2
-        return (float(matched / total) if total else 0.0), (float(matched + verbatim) if anchored else 0.0), found
+        evidence = float(matched + verbatim) if anchored else 0.0
+        if all_soft and anchored and found:
+            evidence = max(evidence, MIN_EVIDENCE)  # only where/when/phone words, and this procedure's title holds them: it is named
+        return (float(matched / total) if total else 0.0), evidence, found
 
     def _hit_of(self, doc: int, score: float, query, scope: float, verbatim: list[str]) -> tuple[Hit, list[str]]:
         coverage, evidence, found = self._coverage(doc, query, scope, verbatim)
