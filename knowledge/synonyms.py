@@ -143,8 +143,8 @@ def load(folder: Path) -> tuple[Synonyms, list[str], list[str]]:
     if not path.exists():
         return Synonyms(), [], []
     display = str(path.relative_to(folder.parent)) if folder.parent in path.parents else str(path)
-    data, errors = read_yaml(path, display)
-    if errors:
-        return Synonyms(), errors, []
+    data, duplicates = read_yaml(path, display)
+    if data is None and duplicates:
+        return Synonyms(), duplicates, []
     clean, errors = validate(data, display)
-    return Synonyms.from_data(clean), errors, []
+    return Synonyms.from_data(clean), duplicates + errors, []

@@ -101,6 +101,11 @@ def test_synonyms_are_data_and_change_the_answer(tmp_path):
         ("colours: [red]\n", "synonyms.yaml: colours: unknown section"),
         ("means:\n  公共场所: []\n", "synonyms.yaml: means.公共场所: expected a non-empty list of words"),
         ("same:\n  - [诊所, 门诊部\n", "synonyms.yaml: yaml: 第"),
+        (
+            "means:\n  健康证: [厨师]\n  公共场所: [桑拿]\n  健康证: [服务员]\n",
+            "synonyms.yaml: means.健康证: duplicate key (lines 2 and 4)",
+        ),
+        ("same:\n  - [诊所, 门诊部]\nsame:\n  - [卫生证, 卫生许可]\n", "synonyms.yaml: same: duplicate key (lines 1 and 3)"),
     ],
 )
 def test_synonym_file_errors_are_file_field_problem(tmp_path, content, expected):
@@ -118,6 +123,20 @@ def test_yaml_errors_are_explained_with_line_and_column_in_both_languages(tmp_pa
     (tmp_path / "procedures" / "bad.yaml").write_text("id: bad\ntitle:坏文件\nfee: 1\n", encoding="utf-8")
     (error,) = load_knowledge(tmp_path).errors
     assert "第2行第7列：冒号后要加空格" in error and "line 2, column 7: put a space after the colon" in error
+
+
+def test_a_duplicate_key_in_a_procedure_file_is_reported_and_the_procedure_still_loads(tmp_path):
+    import shutil
+
+    shutil.copytree(KNOWLEDGE / "procedures", tmp_path / "procedures")
+    path = tmp_path / "procedures" / "health-certificate.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "fee: 免费\n", encoding="utf-8")
+    result = load_knowledge(tmp_path)
+    (error,) = result.errors
+    assert error.endswith(
+        "procedures/health-certificate.yaml: fee: duplicate key (lines 18 and 71): the later silently replaces the earlier"
+    )
+    assert "health-certificate" in {p.id for p in result.procedures}
 
 
 def test_sample_text_left_in_is_a_warning_not_an_error():
