@@ -29,6 +29,8 @@ CONFIDENT = 0.55  # share of the question's known words the best procedure must 
 MIN_EVIDENCE = 2.5  # ... and the weight of the words it covers (an idf sum: one rare word is about 2.7)
 GUESS = 0.34  # coverage from which a procedure is offered as a best guess when none is confident
 MIN_GUESS_EVIDENCE = 1.6
+DOMINANT_COVERAGE = 0.35  # below CONFIDENT, the best procedure is still answered directly when it covers this share ...
+DOMINANT_MARGIN = 0.25  # ... and ranks this far above every other (a long story's situation words dilute coverage, not the topic)
 CLOSE_RATIO = 0.8  # choices offered for a vague question score within this share of the best
 CLOSE_GAP = 0.08  # a confident runner-up ranked within this much of the best makes the question ambiguous
 SCORE_SHARE = 0.5  # how much the raw BM25 score adds to coverage when ranking
@@ -62,6 +64,7 @@ class SearchResult:
     vague: bool = False
     words: tuple[str, ...] = ()
     out_of_scope: tuple[str, ...] = ()
+    dominant: bool = False  # confident by dominance: below the coverage bar, yet far ahead of every other procedure
     explanation: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -103,6 +106,15 @@ def _shared_prefix(a: str, b: str) -> int:
 def _rank(hit: Hit, top_score: float) -> float:
     """Coverage first, raw score second: the order in which hits are offered."""
     return hit.coverage + SCORE_SHARE * hit.score / max(top_score, 1e-9)
+
+
+def _dominates(hits: list[Hit], top_score: float) -> bool:
+    """The best hit is named (enough evidence), covers a fair share of the question, and ranks far above the runner-up."""
+    best = hits[0]
+    if best.evidence < MIN_EVIDENCE or best.coverage < DOMINANT_COVERAGE:
+        return False
+    runner = _rank(hits[1], top_score) if len(hits) > 1 else 0.0
+    return _rank(best, top_score) - runner >= DOMINANT_MARGIN
 
 
 def _names_ours(hit: Hit, found: list[str]) -> bool:
@@ -397,12 +409,21 @@ class SearchIndex:
             )
         best = hits[0]
         confident = best.coverage >= CONFIDENT and best.evidence >= MIN_EVIDENCE
+        dominant = not confident and not scope_words and _dominates(hits, top_score)
         others = [h for h in hits[1:] if h.coverage >= CONFIDENT and h.evidence >= MIN_EVIDENCE]
         close = [h for h in others if _rank(h, top_score) >= _rank(best, top_score) - CLOSE_GAP]
         # every word of the question is shared by many procedures (许可证怎么办): a choice, even if one has it verbatim
         # (unless it names one by a keyword of its own: 开诊所)
         vague = sum(h.coverage >= CONFIDENT for h in hits) >= 2 and self._vague(query) and not verbatim
-        result = SearchResult(tuple(hits), confident, confident and bool(close or vague), vague, tuple(content), tuple(scope_words))
+        result = SearchResult(
+            tuple(hits),
+            confident or dominant,
+            confident and bool(close or vague),
+            vague,
+            tuple(content),
+            tuple(scope_words),
+            dominant=dominant,
+        )
         if explain:
             lines = self._explain(content, query, scope_words, hits, matched_words)
             lines.append(self._verdict(result))
@@ -430,6 +451,8 @@ class SearchIndex:
         best = result.best
         if best is None:
             return "verdict: nothing matched"
+        if result.dominant:
+            return f"verdict: confident by dominance (coverage {best.coverage:.2f} >= {DOMINANT_COVERAGE}, ranked at least {DOMINANT_MARGIN} above the runner-up)"
         if result.confident and not result.ambiguous:
             return f"verdict: confident (coverage {best.coverage:.2f} >= {CONFIDENT}, evidence {best.evidence:.2f} >= {MIN_EVIDENCE}, no confident runner-up within {CLOSE_GAP})"
         if result.ambiguous:

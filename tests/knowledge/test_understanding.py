@@ -226,3 +226,12 @@ def test_a_bus_alone_is_not_the_way_to_the_office(kb, question):
 def test_asking_for_the_way_by_bus_is_still_answered(kb, question):
     result = analyse(kb, question)
     assert (result["id"], result["confident"]) == ("office-hours-location", True)
+
+
+def test_a_long_story_is_answered_directly_when_one_procedure_dominates(kb):
+    result = analyse(kb, "上个礼拜我们搬进新房子，社区让给刚满月的孩子办接种证，要带户口本吗")
+    assert (result["id"], result["confident"]) == ("vaccination-certificate", True)
+
+
+def test_dominance_needs_a_named_procedure_not_only_a_fair_share(kb):
+    assert analyse(kb, "宾馆的房间怎么预订")["confident"] is False
