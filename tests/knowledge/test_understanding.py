@@ -235,3 +235,14 @@ def test_a_long_story_is_answered_directly_when_one_procedure_dominates(kb):
 
 def test_dominance_needs_a_named_procedure_not_only_a_fair_share(kb):
     assert analyse(kb, "宾馆的房间怎么预订")["confident"] is False
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("I need a jiankang zheng before starting work", "health-certificate"),
+        ("lost the chusheng zhengming of my son", "birth-certificate"),
+    ],
+)
+def test_document_names_in_pinyin_are_the_documents(kb, question, expected):
+    assert analyse(kb, question)["id"] == expected
