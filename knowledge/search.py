@@ -33,6 +33,7 @@ DOMINANT_COVERAGE = 0.35  # below CONFIDENT, the best procedure is still answere
 DOMINANT_MARGIN = 0.25  # ... and ranks this far above every other (a long story's situation words dilute coverage, not the topic)
 CLOSE_RATIO = 0.8  # choices offered for a vague question score within this share of the best
 CLOSE_GAP = 0.08  # a confident runner-up ranked within this much of the best makes the question ambiguous
+TITLED_GAP = 0.16  # ... and within this much when its title names something of the question that the best lacks
 SCORE_SHARE = 0.5  # how much the raw BM25 score adds to coverage when ranking
 GENERIC_RARITY = 10.0  # words more common than this in everyday Chinese are generic (see text.rarity)
 GENERIC_SHARE = 0.5  # what a generic word weighs in coverage, against a word that names something
@@ -156,6 +157,7 @@ class SearchIndex:
             {len(t) - 3 for t in postings if t.startswith("kw:") and 3 <= len(t) - 3 <= MAX_PHRASE_CHARS and not t.isascii()}
         )
         self._scope_idf = math.log(1 + (n + 0.5) / 0.5)
+        self._doc = {procedure.id: i for i, procedure in enumerate(procedures)}
         english = [t for t in self._idf if t.isascii() and t.isalpha() and len(t) >= 4]
         self._vocab_by_deletion = self._deletion_index(english)
         self._vocab_by_prefix: dict[str, str] = {}
@@ -320,6 +322,19 @@ class SearchIndex:
         coverage, evidence, found = self._coverage(doc, query, scope, verbatim)
         return Hit(self.procedures[doc], score, coverage, evidence), found
 
+    def _titled_rival(self, hit: Hit, found: list[str], best_found: list[str], query) -> bool:
+        """The hit's title has a word of the question that names something and that the best hit does not have at all."""
+        doc = self._doc[hit.procedure.id]
+        parts_of = {word: parts for word, parts, _ in query}
+        return any(
+            word not in best_found
+            and len(word) > 1
+            and not is_soft(word)
+            and not self._generic(word)
+            and all(self._has(TITLE + t, doc) for t in parts_of[word])
+            for word in found
+        )
+
     def _typo(self, word: str) -> bool:
         """An English word one letter away from one the office uses (oppen ~ open): a slip of the keyboard, not another topic."""
         if not word.isascii() or len(word) < 4:
@@ -412,6 +427,14 @@ class SearchIndex:
         dominant = not confident and not scope_words and _dominates(hits, top_score)
         others = [h for h in hits[1:] if h.coverage >= CONFIDENT and h.evidence >= MIN_EVIDENCE]
         close = [h for h in others if _rank(h, top_score) >= _rank(best, top_score) - CLOSE_GAP]
+        # a confident runner-up whose title holds a word of the question that the best lacks (护士 against 医师) is a real rival
+        close += [
+            h
+            for h, found in scored[1:]
+            if h in others
+            and _rank(h, top_score) >= _rank(best, top_score) - TITLED_GAP
+            and self._titled_rival(h, found, matched_words[0], query)
+        ]
         # every word of the question is shared by many procedures (许可证怎么办): a choice, even if one has it verbatim
         # (unless it names one by a keyword of its own: 开诊所)
         vague = sum(h.coverage >= CONFIDENT for h in hits) >= 2 and self._vague(query) and not verbatim
