@@ -158,6 +158,7 @@ class SearchIndex:
         )
         self._scope_idf = math.log(1 + (n + 0.5) / 0.5)
         self._doc = {procedure.id: i for i, procedure in enumerate(procedures)}
+        self._vocabulary = frozenset(target.strip() for target in self.synonyms.replace.values())  # the office's own words
         english = [t for t in self._idf if t.isascii() and t.isalpha() and len(t) >= 4]
         self._vocab_by_deletion = self._deletion_index(english)
         self._vocab_by_prefix: dict[str, str] = {}
@@ -311,6 +312,10 @@ class SearchIndex:
                     anchored = anchored or all(self._has(TITLE + t, doc) for t in parts)
                 elif all(self._has(ANCHOR + t, doc) for t in parts):
                     weak = generic(word) or min(self._postings[t][0].size for t in parts) / self._n >= SHARED_ANCHOR
+                    # 小区 only inside the keyword 小区水箱卫生许可: a setting of the topic, not the topic
+                    weak = weak or not (
+                        word in self._vocabulary or self._has("kw:" + word, doc) or all(self._has(TITLE + t, doc) for t in parts)
+                    )
                     everyday += weak
                     anchored = anchored or not weak or everyday >= 2
         evidence = float(matched + verbatim) if anchored else 0.0

@@ -246,3 +246,8 @@ def test_dominance_needs_a_named_procedure_not_only_a_fair_share(kb):
 )
 def test_document_names_in_pinyin_are_the_documents(kb, question, expected):
     assert analyse(kb, question)["id"] == expected
+
+
+@pytest.mark.parametrize("question", ["小区里的流浪猫可以领养吗", "小区门口新开了家水果店", "医院的停车场怎么收费"])
+def test_a_setting_word_inside_a_keyword_names_no_procedure(kb, question):
+    assert analyse(kb, question)["confident"] is False
