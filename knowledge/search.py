@@ -109,13 +109,18 @@ def _rank(hit: Hit, top_score: float) -> float:
     return hit.coverage + SCORE_SHARE * hit.score / max(top_score, 1e-9)
 
 
-def _dominates(hits: list[Hit], top_score: float) -> bool:
-    """The best hit is named (enough evidence), covers a fair share of the question, and ranks far above the runner-up."""
+def _dominates(hits: list[Hit], found: list[list[str]], top_score: float) -> bool:
+    """The best hit is named (enough evidence), covers a fair share of the question, and ranks far above every rival reading.
+
+    A runner-up that matches only words the best matches too (健康证 for 健康证 and its reissue) explains nothing the best
+    does not: it is no rival reading.
+    """
     best = hits[0]
     if best.evidence < MIN_EVIDENCE or best.coverage < DOMINANT_COVERAGE:
         return False
-    runner = _rank(hits[1], top_score) if len(hits) > 1 else 0.0
-    return _rank(best, top_score) - runner >= DOMINANT_MARGIN
+    mine = set(found[0])
+    rivals = [_rank(hit, top_score) for hit, words in zip(hits[1:], found[1:]) if not set(words) <= mine]
+    return _rank(best, top_score) - max(rivals, default=0.0) >= DOMINANT_MARGIN
 
 
 def _names_ours(hit: Hit, found: list[str]) -> bool:
@@ -429,7 +434,7 @@ class SearchIndex:
             )
         best = hits[0]
         confident = best.coverage >= CONFIDENT and best.evidence >= MIN_EVIDENCE
-        dominant = not confident and not scope_words and _dominates(hits, top_score)
+        dominant = not confident and not scope_words and _dominates(hits, matched_words, top_score)
         others = [h for h in hits[1:] if h.coverage >= CONFIDENT and h.evidence >= MIN_EVIDENCE]
         close = [h for h in others if _rank(h, top_score) >= _rank(best, top_score) - CLOSE_GAP]
         # a confident runner-up whose title holds a word of the question that the best lacks (护士 against 医师) is a real rival
