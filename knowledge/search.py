@@ -267,6 +267,11 @@ class SearchIndex:
         candidates += [" ".join(latin[i : i + size]) for size in range(2, 6) for i in range(len(latin) - size + 1)]
         return [token for token in ("kw:" + c for c in candidates) if token in self._postings]
 
+    def _named_phrases(self, question: str, verbatim: list[str]) -> list[str]:
+        """The verbatim titles and keywords the question names itself: 去世 implies 死亡医学证明 but does not name it."""
+        as_written = self.synonyms.rewrite(normalize(question), narrower=False)
+        return [t for t in verbatim if t.startswith(QUESTION)] + self._phrase_tokens(as_written)
+
     def _has(self, token: str, doc: int) -> bool:
         posting = self._postings.get(token)
         if posting is None:
@@ -410,7 +415,7 @@ class SearchIndex:
         count = min(limit, len(self.procedures))
         top = np.argpartition(-scores, count - 1)[:count] if count < len(scores) else np.arange(len(scores))
         ranked = sorted((int(i) for i in top if scores[i] > 0), key=lambda i: -scores[i])
-        if any(len(token) >= 6 for token in verbatim):
+        if scope_words and any(len(token) >= 6 for token in self._named_phrases(question, verbatim)):
             scope_words = []  # the question names one of our procedures by its own title or keyword (出生证明 … 结婚证): it is ours
         scope = SCOPE_WEIGHT * self._scope_idf * len(scope_words) + unseen
         scored = [self._hit_of(i, float(scores[i]), query, scope, verbatim) for i in ranked]

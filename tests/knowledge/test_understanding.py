@@ -259,3 +259,15 @@ def test_document_names_in_pinyin_are_the_documents(kb, question, expected):
 @pytest.mark.parametrize("question", ["小区里的流浪猫可以领养吗", "小区门口新开了家水果店", "医院的停车场怎么收费"])
 def test_a_setting_word_inside_a_keyword_names_no_procedure(kb, question):
     assert analyse(kb, question)["confident"] is False
+
+
+def test_a_word_that_only_implies_our_procedure_does_not_make_another_office_s_topic_ours(kb):
+    # 过世 implies the death certificate, but the question is about the pension (another office's)
+    assert analyse(kb, "家里老人过世了，养老金怎么停发")["confident"] is False
+    assert analyse(kb, "死亡证明开好了，养老金怎么停发")["id"] == "death-certificate"
+
+
+def test_synonyms_can_rewrite_only_what_the_text_names(kb):
+    synonyms = kb.index.synonyms
+    assert synonyms.rewrite("老人去世了", narrower=False) == "老人去世了"
+    assert synonyms.rewrite("出生证丢了", narrower=False) == "出生医学证明丢了"
