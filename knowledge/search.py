@@ -66,6 +66,7 @@ class SearchResult:
     words: tuple[str, ...] = ()
     out_of_scope: tuple[str, ...] = ()
     dominant: bool = False  # confident by dominance: below the coverage bar, yet far ahead of every other procedure
+    rivals: tuple[Hit, ...] = ()  # confident runner-ups that make the question a choice
     explanation: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -86,7 +87,9 @@ class SearchResult:
         if self.vague:
             return [h.procedure for h in self.hits if h.coverage >= CONFIDENT][:limit]
         floor = _rank(self.hits[0], top) - CLOSE_GAP
-        return [h.procedure for h in self.hits if h.coverage >= CONFIDENT and h.evidence >= MIN_EVIDENCE and _rank(h, top) >= floor][:limit]
+        close = [h for h in self.hits if h.coverage >= CONFIDENT and h.evidence >= MIN_EVIDENCE and _rank(h, top) >= floor]
+        close += [h for h in self.rivals if h not in close]  # a rival further down (its title names the question's 护士)
+        return [h.procedure for h in close][:limit]
 
     def guesses(self, limit: int = 3) -> list[Procedure]:
         """Best guesses when no procedure is confident: the likeliest few that cover a fair part of the question."""
@@ -461,6 +464,7 @@ class SearchIndex:
             tuple(content),
             tuple(scope_words),
             dominant=dominant,
+            rivals=tuple(close),
         )
         if explain:
             lines = self._explain(content, query, scope_words, hits, matched_words)

@@ -271,3 +271,9 @@ def test_synonyms_can_rewrite_only_what_the_text_names(kb):
     synonyms = kb.index.synonyms
     assert synonyms.rewrite("老人去世了", narrower=False) == "老人去世了"
     assert synonyms.rewrite("出生证丢了", narrower=False) == "出生医学证明丢了"
+
+
+def test_a_runner_up_whose_title_names_the_question_s_profession_is_offered(kb):
+    # 另一家 and 执业地点 lean to the physicians' procedure, but only the nurses' has 护士 in its title
+    result = analyse(kb, "我是护士，去另一家医院了，执业地点咋变更")
+    assert result["confident"] is False and "nurse-registration" in [result["id"], *result["alternatives"]]
