@@ -450,6 +450,7 @@ class SearchIndex:
             h
             for h, found in scored[1:]
             if h in others
+            and h not in close
             and _rank(h, top_score) >= _rank(best, top_score) - TITLED_GAP
             and self._titled_rival(h, found, matched_words[0], query)
         ]
@@ -500,7 +501,11 @@ class SearchIndex:
         if result.ambiguous:
             return (
                 "verdict: a choice ("
-                + ("the question is vague" if result.vague else f"a confident runner-up ranks within {CLOSE_GAP} of the best")
+                + (
+                    "the question is vague"
+                    if result.vague
+                    else f"a confident runner-up ranks within {CLOSE_GAP} of the best, or within {TITLED_GAP} with a title word of the question the best lacks"
+                )
                 + ")"
             )
         why = (
