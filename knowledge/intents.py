@@ -10,21 +10,23 @@ from knowledge.text import normalize
 CASE_NUMBER = re.compile(r"(?<![a-z0-9])(zx|ts|zg)[\s\-_]*(\d{8})[\s\-_]*(\d{4})(?![0-9])", re.IGNORECASE)
 CASE_NUMBER_ATTEMPT = re.compile(r"(?<![a-z])(zx|ts|zg)[\s\-_]*\d{4,}", re.IGNORECASE)
 
-_HELLO = r"(你好|您好|你们好|嗨|哈喽|哈啰|哈罗|喂|在吗|在不在|有人吗|有人在吗|有人没|早上好|上午好|中午好|下午好|晚上好|早|早安|hi|hello|hey|hi there|hello there|good (morning|afternoon|evening))"
+_HELLO = r"(你好|您好|你们好|嗨|哈喽|哈啰|哈罗|喂|在吗|在不在|有人吗|有人在吗|有人没|听得到(吗|不|么|没)?|听得见(吗|不|么|没)?|能听到(吗|不|么)?|能听见(吗|不|么)?|早上好|上午好|中午好|下午好|晚上好|早|早安|打扰(一下|了|啦)?|hi|hello|hey|hi there|hello there|good (morning|afternoon|evening)|(is )?any(one|body) (there|here|around))"
 # "may I ask something": the opener of a conversation, not yet a question
 _ASK_VERB = r"(咨询|问|问问|请教|打听)"
 _ASK_THING = r"(一下|一点|点|个|些|几个|一些)?(问题|事|事情|事儿)?"
 _MAY_I_ASK = (
     rf"((请问|我)?(可以|能|能不能|可不可以)(跟你|向你|和你)?{_ASK_VERB}{_ASK_THING}(吗|么|不)?|"
     rf"(我)?(想|要|来)(跟你们?|向你们?)?{_ASK_VERB}{_ASK_THING}|(我)?有(个|几个|些|一些|点)?(问题|事|事情)(想|要)?{_ASK_VERB}?(一下)?|"
+    r"(你|您)?(能|可以|会)(回答|帮我|帮个忙|帮帮我)(问题)?(吗|么|不|嘛)?|"
     r"(can|may|could) i ask (you )?(something|a question|some questions)|i have (a|some) questions?)"
 )
 _GREETING = re.compile(rf"^(({_HELLO}|{_MAY_I_ASK})[\s!！,，.。~～呀啊吗?？]*)+$")
 _BYE_ZH = (
     r"再见|再会|回见|下次见|改天见|拜拜|拜|"
     r"(谢谢|感谢|多谢)(你|您)?(们)?(的)?(帮助|帮忙|解答|回答|耐心|服务)?|谢了|谢啦|辛苦(了|啦|你了|您了)|"
-    r"好的?|好嘞|好滴|行|嗯+|哦+|ok|知道了|明白了|懂了|清楚了|了解了|收到|可以了|"
-    r"没有了|没事了|没别的了|没有别的(问题|事)?了|没(其他|其它|别的)?问题了|就这些|就这样|先这样|我走了|我先走了|我先下了"
+    r"好的?|好嘞|好滴|行|嗯+|哦+|ok|(我|那我)?(知道了|明白了|懂了|清楚了|了解了)|收到|可以了|"
+    r"没有了|没事了|没别的了|没有?(别的|其他|其它)(问题|事|事情|事儿)?了|没(其他|其它|别的)?问题了|"
+    r"那?我?(明天|今天|下午|上午|改天|回头|过两天|这就|马上|现在)(就|再)?(去|来|过去|过来)(一趟|看看)?(吧)?|(那)?(就这些|就这样|先这样)|我走了|我先走了|我先下了"
 )
 _BYE_EN = (
     r"bye|goodbye|bye bye|see you( later| soon)?|thanks?( you)?( (very|so) much| a lot)?|many thanks|cheers|thx|ty|okay|got it|great|"
@@ -32,28 +34,39 @@ _BYE_EN = (
 )
 _GOODBYE = re.compile(rf"^(({_BYE_ZH}|{_BYE_EN})[\s!！,，.。~～了啦呀啊哈吧]*)+$")
 _MENU = re.compile(r"^(菜单|帮助|主菜单|menu|help|start|开始)$")
+# "what can you do": asking for the menu in words (the bot, the desk or "here" is who is asked, so no procedure question matches)
+_WHO = r"((那个|请问|嗯|就是)[\s,，]*)?(这个|你们这个|你们的|你这个|你们|你)?(你|你们|您|这里|这儿|这边|在这|在这里|在这儿|咨询台|机器人|小助手|助手|本平台|平台)"
+_SHOW = r"([\s,，]*(列一下|列出来|列个清单|说一下|介绍一下|讲一下)(给我)?(看看|听听)?(吧)?)?"  # "... list them for me"
+_MENU_ASK = re.compile(
+    rf"^{_WHO}?(都|一般|主要|还)?(能|可以|会|能够)(帮我|帮忙|帮)?(做|干|办|办理|问|咨询|查|提供|回答)(些|点)?(什么|啥|哪些)(服务|业务|事|事情|事儿|问题|功能|事项)?(呢|呀|啊|吗)?{_SHOW}$|"
+    rf"^{_WHO}?(都)?(有|提供)(哪些|什么|啥)(服务|业务|功能|事项)(可以)?(咨询|办理?|问)?(呢|呀|啊|吗)?{_SHOW}$|^{_WHO}(都)?(能|可以)(办|办理|咨询|问)(哪些|什么|啥)(业务|事|事情|事儿|问题)|"
+    r"^(功能|服务|业务)(列表|菜单|清单|目录)$|^(有)?(哪些|什么)(功能|服务|业务)(可以用|可以办|可以咨询)?$|"
+    r"^what (can|do) you (do|help( me)?( with)?|offer)|^how can you help|^what services|^what kind of (questions|things) can i ask|^what can i ask"
+)
 _STAFF = r"(工作人员|客服|人工|真人|活人|窗口人员|办事人员|接待人员)"
 _HANDOFF = re.compile(
-    r"^(人工|人工服务|人工客服|客服|真人)$|转人工|人工服务|人工客服|找人工|要人工|真人|活人|接个人|换个人|"
-    r"(找|叫|转|接|让)(个|一个|一位)?(工作人员|客服|人)(来|跟我|和我|接|回|处理|聊|说)|"
-    rf"(找|叫|联系|转接?)(个|一个|一位)?{_STAFF}|{_STAFF}(联系|回复|处理|打电话给|回电话给|给我打电话|给我回电话|打给)|"
+    r"^(人工|人工服务|人工客服|客服|真人)$|转人工|(有没有|有无|有)(人工|真人|客服)(服务|客服)?(吗|么|没有?)?$|人工服务|人工客服|找人工|要人工|真人|活人|接个人|换个人|"
+    r"(找|叫|转|接|让)(个|一个|一位)?(懂行的?|专业的?|明白的?|懂的|管事的?|负责的?)?(工作人员|客服|人)(来|跟我|和我|接|回|处理|聊|说)|"
+    rf"(找|叫|联系|转接?)(个|一个|一位|你们的?)?{_STAFF}|{_STAFF}(直接|亲自)?(联系|回复|处理|打电话给|回电话给|给我(打|回)(个|一个)?电话|打给)|"
     rf"(跟|和|同|与)(你们的?)?{_STAFF}(直接)?(聊|说|谈|沟通|通话|联系)|别(是)?机器人|不要机器人|不想(跟|和)机器人|"
     r"\bhuman\b|\breal person\b|\bagent\b|\boperator\b|\brepresentative\b|"
     r"\b(speak|talk|chat) (to|with) (a |an |some|your |someone|somebody)?(person|one|body|staff|officer|member of staff)?"
 )
 _COMPLAINT_INFO = re.compile(
-    r"(投诉|举报|监督|反映)(电话|热线|方式|渠道|邮箱|信箱|途径|号码|地址|窗口|部门)|(去哪|到哪|在哪|哪里|哪儿|怎么|如何|找谁|找哪|向谁|哪个部门|有什么渠道|有没有).{0,8}(投诉|举报)|"
+    r"(投诉|举报|监督|反映)(电话|热线|方式|渠道|邮箱|信箱|途径|号码|地址|窗口|部门)|(去哪|到哪|在哪|哪里|哪儿|怎么|如何|找谁|找哪|向谁|哪个部门|有什么渠道|有没有).{0,8}(投诉|举报|反映)|"
     r"(投诉|举报).{0,12}(去哪|到哪|在哪|哪里|找谁|找哪|哪个部门|渠道|途径|方式|电话|邮箱|信箱|怎么(办|弄|做)?$|吗$)|"
     r"匿名(投诉|举报)|(投诉|举报)人?的?(信息|身份|个人信息)?.{0,6}(保密|泄露|泄漏|曝光)|"
-    r"(complaint|report|supervision) (hotline|number|phone|line|channel|email)|hotline|where (can|do|should) i (report|complain)|how (can|do) i (report|complain)|report (anonymously|a |an )"
+    r"(complaint|report|supervision) (hotline|number|phone|line|channel|email)|(phone|telephone|number|hotline|e-?mail|mailbox|address|website|channel)s? (for|to|where)\b.{0,40}(complain|complaint|report)|"
+    r"(where|how) (can|do|should|could) i (send|submit|address|email) (a |my )?complaint|hotline|where (can|do|should) i (report|complain)|how (can|do) i (report|complain)|report (anonymously|a |an )"
 )
 _COMPLAINT_SELF = re.compile(r"我要(投诉|举报)|我想(投诉|举报)你们|投诉你们|举报你们|(file|make|lodge) a complaint|i want to complain")
 # how staff behaved: a complaint about the service, whatever procedure words come with it
 _CONDUCT = (
     r"态度(很|太|非常|特别|极其|真)?(差|恶劣|不好|冷淡|冷漠|蛮横|嚣张|恶心)|服务(态度)?(很|太|真|特别)?(差|烂)|"
     r"(太|很|好|特别|非常|真|超|那么)凶|凶巴巴|凶我|骂人|骂我|吼我|冲我(吼|喊|发火)|训斥|不耐烦|爱答不理|爱理不理|不理人|不理我|冷着脸|"
+    r"脏得要命|脏死了|太脏了?|很脏|脏兮兮|脏乎乎|黑乎乎|恶心死了|太恶心|真恶心|吃坏(了)?肚子|吃完.{0,4}拉肚子|吃了.{0,6}(拉肚子|中毒)|食物中毒|(根本|都|也|从来|完全|压根)(就)?(没|不)(有)?消毒|多收了|宰客|"
     r"敷衍|推诿|推脱|踢皮球|推来推去|扯皮|刁难|为难我|故意为难|不作为|乱收费|多收(钱|费)|收红包|红包|回扣|索贿|受贿|吃拿卡要|走后门|"
-    r"(办事|效率|速度)(太|很|特别|真)?(慢|低)|拖(了|延|拖拉拉)|一拖再拖|跑了.{0,3}趟|来回跑|让我跑|没人管|没人理|不满意"
+    r"(办事|效率|速度)(也|都|实在|真是)?(太|很|特别|真)?(慢|低)|(排|等)了(好|大半|半|一|两|三|四|五|几)?(个)?(多)?(小时|钟头|上午|下午|天)(多)?的?队?(还没|都没|也没|没人)|拖(了|延|拖拉拉)|一拖再拖|跑了.{0,3}趟|来回跑|让我跑|没人管|没人理|不满意|(一直|老是|总是|整天)占线|(电话)?(根本|总是|老是|一直)?(打不进去?|打不通)"
 )
 _COMPLAINT = re.compile(
     rf"投诉|举报|{_CONDUCT}|\bcomplain|\bcomplaint|\brude\b|unfriendly|unprofessional|yell(ed|ing)? at|shout(ed|ing)? at|unfair|bribe|kickback|terrible service"
@@ -66,6 +79,12 @@ _STATUS = re.compile(
 _DATA = r"(数据|信息|资料|记录|隐私|账号|账户|聊天记录|对话记录|手机号码?|电话号码?|身份证号?)"
 _DELETE = re.compile(
     rf"(删除|删掉|删了|清除|清空|抹掉|销毁|注销)(掉)?(我|我的|本人的?|个人的?)?(全部|所有|的)*(个人)?{_DATA}|"
+    rf"(删除|删掉|清除|清空|注销)(掉)?(我|本人)(在)?(这里|这儿|这边|你们这里?|平台上?|系统里?)的?(全部|所有)?(个人)?{_DATA}|"
+    # what is kept about me: the privacy notice comes with the deletion offer
+    rf"(会|是否|有没有|会不会)(保存|保留|存储|存|留存|记录|收集)(下)?(我的?|本人的?|我们的?)(个人)?{_DATA}|"
+    rf"(保存|保留|存储|收集|记录|掌握)了(我|本人)(哪些|什么|多少)(个人)?{_DATA}|"
+    r"(what|which) (personal )?(data|information|info|details) (do|did|will) you (keep|store|save|collect|have|hold)|"
+    r"do you (keep|store|save|collect|record) (my|our|personal) (data|information|info|chats?|conversations?|messages)|"
     rf"(我|本人|个人).{{0,20}}{_DATA}.{{0,16}}(删除|删掉|删了|清除|清空|抹掉|销毁)|"
     rf"(不想|不要|别|不希望|不愿意|不同意)(让|被)?(你们|贵单位|系统|平台)?(再)?(保存|保留|存储|存着|留着|记录|收集|使用)(我的?|本人的?){_DATA}|"
     r"撤回(授权|同意)|撤销(授权|同意)|"
@@ -108,7 +127,7 @@ def detect(text: str) -> Intent:
         return Intent("greeting")
     if _GOODBYE.match(bare):
         return Intent("goodbye")
-    if _MENU.match(bare):
+    if _MENU.match(bare) or _MENU_ASK.match(bare):
         return Intent("menu")
     if _CHITCHAT.match(bare):
         return Intent("unknown")

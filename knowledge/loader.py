@@ -71,17 +71,17 @@ def load_file(path: Path, display: str | None = None) -> tuple[Procedure | None,
     """Parse one procedure file; return the procedure or the problems found."""
     name = display or str(path)
     raw, errors = read_yaml(path, name)
-    if errors:
+    if raw is None and errors:
         return None, errors
     if not isinstance(raw, dict):
-        return None, [f"{name}: (file): expected a mapping of fields, got {type(raw).__name__}"]
+        return None, [*errors, f"{name}: (file): expected a mapping of fields, got {type(raw).__name__}"]
     try:
         procedure = Procedure.model_validate(raw)
     except ValidationError as exc:
-        return None, [f"{name}: {_field_path(err['loc'])}: {_problem(err)}" for err in exc.errors()]
+        return None, errors + [f"{name}: {_field_path(err['loc'])}: {_problem(err)}" for err in exc.errors()]
     if procedure.id != path.stem:
-        return procedure, [f"{name}: id: '{procedure.id}' does not match the file name '{path.stem}'"]
-    return procedure, []
+        return procedure, [*errors, f"{name}: id: '{procedure.id}' does not match the file name '{path.stem}'"]
+    return procedure, errors
 
 
 def _texts(text: ProcedureText, prefix: str):

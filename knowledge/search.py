@@ -46,13 +46,17 @@ CONFIDENT = 0.55  # share of the question's known words the best procedure must 
 MIN_EVIDENCE = 2.5  # ... and the weight of the words it covers (an idf sum: one rare word is about 2.7)
 GUESS = 0.34  # coverage from which a procedure is offered as a best guess when none is confident
 MIN_GUESS_EVIDENCE = 1.6
+DOMINANT_COVERAGE = 0.35  # below CONFIDENT, the best procedure is still answered directly when it covers this share ...
+DOMINANT_MARGIN = 0.25  # ... and ranks this far above every other (a long story's situation words dilute coverage, not the topic)
 CLOSE_RATIO = 0.8  # choices offered for a vague question score within this share of the best
 CLOSE_GAP = 0.08  # a confident runner-up ranked within this much of the best makes the question ambiguous
+TITLED_GAP = 0.16  # ... and within this much when its title names something of the question that the best lacks
 SCORE_SHARE = 0.5  # how much the raw BM25 score adds to coverage when ranking
 GENERIC_RARITY = 10.0  # words more common than this in everyday Chinese are generic (see text.rarity)
 GENERIC_SHARE = 0.5  # what a generic word weighs in coverage, against a word that names something
 UNKNOWN_WEIGHT = 0.5  # what a word the knowledge base has never seen weighs against every procedure (an idf is 0.4 to 2.7)
 SCOPE_WEIGHT = 2.0  # an out-of-scope topic weighs as much as two rare words against every procedure
+SHARED_ANCHOR = 0.3  # a title or keyword word found in this share of all procedures (许可) names none of them on its own
 VAGUE_SHARE = 0.2  # a question whose rarest word names this share of all procedures is vague
 FAQ_MATCH = 0.6  # share of the question's detail words one FAQ question must cover
 FAQ_TOPICS = frozenset(["有效期", "期限", "时限", "收费"])  # words that ask "how long / how much" yet name what a FAQ item is about
@@ -80,6 +84,8 @@ class SearchResult:
     vague: bool = False
     words: tuple[str, ...] = ()
     out_of_scope: tuple[str, ...] = ()
+    dominant: bool = False  # confident by dominance: below the coverage bar, yet far ahead of every other procedure
+    rivals: tuple[Hit, ...] = ()  # confident runner-ups that make the question a choice
     explanation: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -100,7 +106,9 @@ class SearchResult:
         if self.vague:
             return [h.procedure for h in self.hits if h.coverage >= CONFIDENT][:limit]
         floor = _rank(self.hits[0], top) - CLOSE_GAP
-        return [h.procedure for h in self.hits if h.coverage >= CONFIDENT and h.evidence >= MIN_EVIDENCE and _rank(h, top) >= floor][:limit]
+        close = [h for h in self.hits if h.coverage >= CONFIDENT and h.evidence >= MIN_EVIDENCE and _rank(h, top) >= floor]
+        close += [h for h in self.rivals if h not in close]  # a rival further down (its title names the question's 护士)
+        return [h.procedure for h in close][:limit]
 
     def guesses(self, limit: int = 3) -> list[Procedure]:
         """Best guesses when no procedure is confident: the likeliest few that cover a fair part of the question."""
@@ -121,6 +129,26 @@ def _shared_prefix(a: str, b: str) -> int:
 def _rank(hit: Hit, top_score: float) -> float:
     """Coverage first, raw score second: the order in which hits are offered."""
     return hit.coverage + SCORE_SHARE * hit.score / max(top_score, 1e-9)
+
+
+def _dominates(hits: list[Hit], found: list[list[str]], top_score: float) -> bool:
+    """The best hit is named (enough evidence), covers a fair share of the question, and ranks far above every rival reading.
+
+    A runner-up that matches only words the best matches too (健康证 for 健康证 and its reissue) explains nothing the best
+    does not: it is no rival reading.
+    """
+    best = hits[0]
+    if best.evidence < MIN_EVIDENCE or best.coverage < DOMINANT_COVERAGE:
+        return False
+    mine = set(found[0])
+    rivals = [_rank(hit, top_score) for hit, words in zip(hits[1:], found[1:]) if not set(words) <= mine]
+    return _rank(best, top_score) - max(rivals, default=0.0) >= DOMINANT_MARGIN
+
+
+def _names_ours(hit: Hit, found: list[str]) -> bool:
+    """The question names this procedure: enough evidence, or two of its own words together (诊所 + 负责人), not only where/when words."""
+    named = [w for w in found if not is_soft(w) and len(w) > 1]
+    return (hit.evidence >= MIN_EVIDENCE and not all(map(is_soft, found))) or (hit.evidence > 0 and len(named) >= 2)
 
 
 _NOT_WORD = re.compile(r"[\W_]+")
@@ -176,6 +204,8 @@ class SearchIndex:
         self._idf = {token: math.log(1 + (n - len(p[0]) + 0.5) / (len(p[0]) + 0.5)) for token, p in postings.items()}
         self._shortcuts(postings)
         self._scope_idf = math.log(1 + (n + 0.5) / 0.5)
+        self._doc = {procedure.id: i for i, procedure in enumerate(procedures)}
+        self._vocabulary = frozenset(target.strip() for target in self.synonyms.replace.values())  # the office's own words
         english = [t for t in self._idf if t.isascii() and t.isalpha() and len(t) >= 4]
         self._vocab_by_deletion = self._deletion_index(english)
         self._vocab_by_prefix: dict[str, str] = {}
@@ -340,6 +370,11 @@ class SearchIndex:
         rows = (self._keys[at] == keys).reshape(len(docs), len(known)).tolist()
         return {doc: set(compress(known, row)) for doc, row in zip(docs, rows)}
 
+    def _named_phrases(self, question: str, verbatim: list[str]) -> list[str]:
+        """The verbatim titles and keywords the question names itself: 去世 implies 死亡医学证明 but does not name it."""
+        as_written = self.synonyms.rewrite(normalize(question), narrower=False)
+        return [t for t in verbatim if t.startswith(QUESTION)] + self._phrase_tokens(as_written)
+
     def _hit(self, parts: list[str], has: set[str]) -> float:
         """How much of a word a procedure has: its bigrams weighted by rarity, so 死亡医学证明 is not half-found in 出生医学证明."""
         if len(parts) == 1:
@@ -364,6 +399,7 @@ class SearchIndex:
 
         The weight is 0 unless one matched word is in the procedure's title or keywords, or a keyword is in the question verbatim.
         """
+        all_soft = all(is_soft(w) for w, _, _ in query)
         generic = self._generic
         total, matched, found = scope, 0.0, []
         verbatim = sum(self._idf[p] for p in phrases if p in has)
@@ -372,7 +408,7 @@ class SearchIndex:
         for word, parts, weight in query:
             hit = self._hit(parts, has)
             soft = is_soft(word)
-            if soft and hit < 1.0 and not all(is_soft(w) for w, _, _ in query):
+            if soft and hit < 1.0 and not all_soft:
                 continue  # asking "where/when/how much" must not count against a procedure that answers it
             common = generic(word)
             if common and not soft:
@@ -384,13 +420,31 @@ class SearchIndex:
                 if soft:
                     anchored = anchored or all(TITLE + t in has for t in parts)
                 elif all(ANCHOR + t in has for t in parts):
-                    everyday += common
-                    anchored = anchored or not common or everyday >= 2
-        return (float(matched / total) if total else 0.0), (float(matched + verbatim) if anchored else 0.0), found
+                    weak = common or min(self._postings[t][0].size for t in parts) / self._n >= SHARED_ANCHOR
+                    # 小区 only inside the keyword 小区水箱卫生许可: a setting of the topic, not the topic
+                    weak = weak or not (word in self._vocabulary or "kw:" + word in has or all(TITLE + t in has for t in parts))
+                    everyday += weak
+                    anchored = anchored or not weak or everyday >= 2
+        evidence = float(matched + verbatim) if anchored else 0.0
+        if all_soft and anchored and found:
+            evidence = max(evidence, MIN_EVIDENCE)  # only where/when/phone words, and this procedure's title holds them: it is named
+        return (float(matched / total) if total else 0.0), evidence, found
 
     def _hit_of(self, doc: int, score: float, query, scope: float, verbatim: list[str], has: set[str]) -> tuple[Hit, list[str]]:
         coverage, evidence, found = self._coverage(has, query, scope, verbatim)
         return Hit(self.procedures[doc], score, coverage, evidence), found
+
+    def _titled_rival(self, has: set[str], found: list[str], best_found: list[str], query) -> bool:
+        """The hit's title (`has`: its tokens) has a word of the question that names something and that the best hit does not have at all."""
+        parts_of = {word: parts for word, parts, _ in query}
+        return any(
+            word not in best_found
+            and len(word) > 1
+            and not is_soft(word)
+            and not self._generic(word)
+            and all(TITLE + t in has for t in parts_of[word])
+            for word in found
+        )
 
     def _typo(self, word: str) -> bool:
         """An English word one letter away from one the office uses (oppen ~ open): a slip of the keyboard, not another topic."""
@@ -477,18 +531,18 @@ class SearchIndex:
         top = np.argpartition(-scores, count - 1)[:count] if count < len(scores) else np.arange(len(scores))
         score_of = dict(zip(top.tolist(), scores[top].tolist()))
         ranked = sorted((i for i, score in score_of.items() if score > 0), key=lambda i: -score_of[i])
-        if any(len(token) >= 6 for token in verbatim):
+        if scope_words and any(len(token) >= 6 for token in self._named_phrases(question, verbatim)):
             scope_words = []  # the question names one of our procedures by its own title or keyword (出生证明 … 结婚证): it is ours
         scope = SCOPE_WEIGHT * self._scope_idf * len(scope_words) + unseen
-        wanted = list(verbatim)  # what _coverage looks up, for the ranked procedures only
+        wanted = list(verbatim)  # what _coverage and _titled_rival look up, for the ranked procedures only
         for word, parts, _ in query:
             wanted += parts
             wanted += [ANCHOR + t for t in parts]
-            if is_soft(word):
-                wanted += [TITLE + t for t in parts]
+            wanted += [TITLE + t for t in parts]
+            wanted.append("kw:" + word)
         present = self._presence(wanted, ranked)
         scored = [self._hit_of(i, score_of[i], query, scope, verbatim, present[i]) for i in ranked]
-        if strange and not any(hit.evidence >= MIN_EVIDENCE and not all(map(is_soft, found)) for hit, found in scored):
+        if strange and not any(_names_ours(hit, found) for hit, found in scored):
             # nothing of ours is named, not even by two everyday words together (医院 + 广告): the strange word is the topic
             scope_words = [*scope_words, *strange]
             scope += SCOPE_WEIGHT * self._scope_idf * len(strange)
@@ -508,12 +562,31 @@ class SearchIndex:
             )
         best = hits[0]
         confident = best.coverage >= CONFIDENT and best.evidence >= MIN_EVIDENCE
+        dominant = not confident and not scope_words and _dominates(hits, matched_words, top_score)
         others = [h for h in hits[1:] if h.coverage >= CONFIDENT and h.evidence >= MIN_EVIDENCE]
         close = [h for h in others if _rank(h, top_score) >= _rank(best, top_score) - CLOSE_GAP]
+        # a confident runner-up whose title holds a word of the question that the best lacks (护士 against 医师) is a real rival
+        close += [
+            h
+            for h, found in scored[1:]
+            if h in others
+            and h not in close
+            and _rank(h, top_score) >= _rank(best, top_score) - TITLED_GAP
+            and self._titled_rival(present[self._doc[h.procedure.id]], found, matched_words[0], query)
+        ]
         # every word of the question is shared by many procedures (许可证怎么办): a choice, even if one has it verbatim
         # (unless it names one by a keyword of its own: 开诊所)
         vague = sum(h.coverage >= CONFIDENT for h in hits) >= 2 and self._vague(query) and not verbatim
-        result = SearchResult(tuple(hits), confident, confident and bool(close or vague), vague, tuple(content), tuple(scope_words))
+        result = SearchResult(
+            tuple(hits),
+            confident or dominant,
+            confident and bool(close or vague),
+            vague,
+            tuple(content),
+            tuple(scope_words),
+            dominant=dominant,
+            rivals=tuple(close),
+        )
         if explain:
             lines = self._explain(content, query, scope_words, hits, matched_words)
             lines.append(self._verdict(result))
@@ -541,12 +614,18 @@ class SearchIndex:
         best = result.best
         if best is None:
             return "verdict: nothing matched"
+        if result.dominant:
+            return f"verdict: confident by dominance (coverage {best.coverage:.2f} >= {DOMINANT_COVERAGE}, ranked at least {DOMINANT_MARGIN} above the runner-up)"
         if result.confident and not result.ambiguous:
             return f"verdict: confident (coverage {best.coverage:.2f} >= {CONFIDENT}, evidence {best.evidence:.2f} >= {MIN_EVIDENCE}, no confident runner-up within {CLOSE_GAP})"
         if result.ambiguous:
             return (
                 "verdict: a choice ("
-                + ("the question is vague" if result.vague else f"a confident runner-up ranks within {CLOSE_GAP} of the best")
+                + (
+                    "the question is vague"
+                    if result.vague
+                    else f"a confident runner-up ranks within {CLOSE_GAP} of the best, or within {TITLED_GAP} with a title word of the question the best lacks"
+                )
                 + ")"
             )
         why = (

@@ -80,11 +80,21 @@ class Synonyms:
                     break
         return f" {target} " if not _CJK.search(found) else (target or found)
 
-    def rewrite(self, text: str) -> str:
-        """Normalised text with every variant replaced by its canonical word and every narrower word by the broader one."""
+    def rewrite(self, text: str, *, narrower: bool = True) -> str:
+        """Normalised text with every variant replaced by its canonical word and every narrower word by the broader one.
+
+        With `narrower=False` a narrower word is kept as written (去世 stays 去世): what the text names, not what it implies.
+        """
         if self._pattern is None:
             return text
-        return self._pattern.sub(self._target, text)
+        if narrower:
+            return self._pattern.sub(self._target, text)
+        return self._pattern.sub(self._same_target, text)
+
+    def _same_target(self, match: re.Match[str]) -> str:
+        target = self._target(match)
+        padding = "  " if not _CJK.search(match.group(0)) else " "
+        return match.group(0) if target.startswith(padding) else target  # a narrower word's target is padded with spaces
 
     def scope_words(self, text: str) -> list[str]:
         """Out-of-scope markers found in normalised text (they count against any procedure)."""
@@ -154,8 +164,8 @@ def load(folder: Path) -> tuple[Synonyms, list[str], list[str]]:
     if not path.exists():
         return Synonyms(), [], []
     display = str(path.relative_to(folder.parent)) if folder.parent in path.parents else str(path)
-    data, errors = read_yaml(path, display)
-    if errors:
-        return Synonyms(), errors, []
+    data, duplicates = read_yaml(path, display)
+    if data is None and duplicates:
+        return Synonyms(), duplicates, []
     clean, errors = validate(data, display)
-    return Synonyms.from_data(clean), errors, []
+    return Synonyms.from_data(clean), duplicates + errors, []

@@ -61,13 +61,40 @@ class _Mark:
     column: int
 
 
+def duplicate_keys(node: yaml.Node | None, display: str, where: str = "") -> list[str]:
+    """`file: field: problem` lines for keys written twice in one mapping: YAML silently keeps only the later value."""
+    problems: list[str] = []
+    if isinstance(node, yaml.MappingNode):
+        lines: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
+            field = f"{where}.{key}" if where else key
+            line = key_node.start_mark.line + 1
+            if key in lines:
+                problems.append(
+                    f"{display}: {field}: duplicate key (lines {lines[key]} and {line}): the later silently replaces the earlier"
+                )
+            lines.setdefault(key, line)
+            problems += duplicate_keys(value_node, display, field)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            problems += duplicate_keys(item, display, f"{where}[{i}]")
+    return problems
+
+
 def read_yaml(path: Path, display: str) -> tuple[Any, list[str]]:
-    """Parse one YAML file of the knowledge base; the data, or `file: field: problem` lines."""
+    """Parse one YAML file of the knowledge base; the data (None on a syntax error) and `file: field: problem` lines."""
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             return None, [f"{display}: (file): larger than {MAX_FILE_BYTES} bytes"]
         source = path.read_text(encoding="utf-8")
-        return yaml.load(source, Loader=SAFE_LOADER), []
+        loader = SAFE_LOADER(source)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+        return data, duplicate_keys(node, display)
     except UnicodeDecodeError:
         return None, [f"{display}: (file): not UTF-8 text"]
     except yaml.YAMLError as exc:

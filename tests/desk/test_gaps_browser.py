@@ -29,7 +29,7 @@ pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists() or async_playwright is None, reason="browser tests need Debian's chromium at /usr/bin/chromium and playwright"
 )
 ROOT = Path(__file__).resolve().parents[2]
-QUESTION = "医院门口的招牌上能写专治吗"
+QUESTION = "医院门头能写专治吗"
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ async def _seed(app) -> None:
         await Citizen(app, user).say(QUESTION)
     app.clock.set(local(2026, 11, 28, 15, 5))
     await Citizen(app, "d").say("我叫李雷，电话13812345678，卡号6222021234567890123，医院门口能摆摊卖水果吗")
-    await Citizen(app, "e").say("广告要审批吗")
+    await Citizen(app, "e").say("诊所的传单上能印医生的照片和执业证号吗")
     await Citizen(app, "f", lang="en").say("can our clinic print its name on taxi doors")
     app.clock.set(local(2026, 12, 1, 10, 0))
     await Citizen(app, "g").say("明天会下雨吗")

@@ -101,6 +101,11 @@ def test_synonyms_are_data_and_change_the_answer(tmp_path):
         ("colours: [red]\n", "synonyms.yaml: colours: unknown section"),
         ("means:\n  公共场所: []\n", "synonyms.yaml: means.公共场所: expected a non-empty list of words"),
         ("same:\n  - [诊所, 门诊部\n", "synonyms.yaml: yaml: 第"),
+        (
+            "means:\n  健康证: [厨师]\n  公共场所: [桑拿]\n  健康证: [服务员]\n",
+            "synonyms.yaml: means.健康证: duplicate key (lines 2 and 4)",
+        ),
+        ("same:\n  - [诊所, 门诊部]\nsame:\n  - [卫生证, 卫生许可]\n", "synonyms.yaml: same: duplicate key (lines 1 and 3)"),
     ],
 )
 def test_synonym_file_errors_are_file_field_problem(tmp_path, content, expected):
@@ -118,6 +123,20 @@ def test_yaml_errors_are_explained_with_line_and_column_in_both_languages(tmp_pa
     (tmp_path / "procedures" / "bad.yaml").write_text("id: bad\ntitle:坏文件\nfee: 1\n", encoding="utf-8")
     (error,) = load_knowledge(tmp_path).errors
     assert "第2行第7列：冒号后要加空格" in error and "line 2, column 7: put a space after the colon" in error
+
+
+def test_a_duplicate_key_in_a_procedure_file_is_reported_and_the_procedure_still_loads(tmp_path):
+    import shutil
+
+    shutil.copytree(KNOWLEDGE / "procedures", tmp_path / "procedures")
+    path = tmp_path / "procedures" / "health-certificate.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "fee: 免费\n", encoding="utf-8")
+    result = load_knowledge(tmp_path)
+    (error,) = result.errors
+    assert error.endswith(
+        "procedures/health-certificate.yaml: fee: duplicate key (lines 18 and 71): the later silently replaces the earlier"
+    )
+    assert "health-certificate" in {p.id for p in result.procedures}
 
 
 def test_sample_text_left_in_is_a_warning_not_an_error():
@@ -207,3 +226,54 @@ def test_a_bus_alone_is_not_the_way_to_the_office(kb, question):
 def test_asking_for_the_way_by_bus_is_still_answered(kb, question):
     result = analyse(kb, question)
     assert (result["id"], result["confident"]) == ("office-hours-location", True)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("上个礼拜我们搬进新房子，社区让给刚满月的孩子办接种证，要带户口本吗", "vaccination-certificate"),
+        # the reissue procedure has 健康证 too, but nothing else of the question: no rival reading
+        ("在驾校食堂打杂之前要先有健康证吗", "health-certificate"),
+    ],
+)
+def test_a_long_story_is_answered_directly_when_one_procedure_dominates(kb, question, expected):
+    result = analyse(kb, question)
+    assert (result["id"], result["confident"]) == (expected, True)
+
+
+def test_dominance_needs_a_named_procedure_not_only_a_fair_share(kb):
+    assert analyse(kb, "宾馆的房间怎么预订")["confident"] is False
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("I need a jiankang zheng before starting work", "health-certificate"),
+        ("lost the chusheng zhengming of my son", "birth-certificate"),
+    ],
+)
+def test_document_names_in_pinyin_are_the_documents(kb, question, expected):
+    assert analyse(kb, question)["id"] == expected
+
+
+@pytest.mark.parametrize("question", ["小区里的流浪猫可以领养吗", "小区门口新开了家水果店", "医院的停车场怎么收费"])
+def test_a_setting_word_inside_a_keyword_names_no_procedure(kb, question):
+    assert analyse(kb, question)["confident"] is False
+
+
+def test_a_word_that_only_implies_our_procedure_does_not_make_another_office_s_topic_ours(kb):
+    # 过世 implies the death certificate, but the question is about the pension (another office's)
+    assert analyse(kb, "家里老人过世了，养老金怎么停发")["confident"] is False
+    assert analyse(kb, "死亡证明开好了，养老金怎么停发")["id"] == "death-certificate"
+
+
+def test_synonyms_can_rewrite_only_what_the_text_names(kb):
+    synonyms = kb.index.synonyms
+    assert synonyms.rewrite("老人去世了", narrower=False) == "老人去世了"
+    assert synonyms.rewrite("出生证丢了", narrower=False) == "出生医学证明丢了"
+
+
+def test_a_runner_up_whose_title_names_the_question_s_profession_is_offered(kb):
+    # 另一家 and 执业地点 lean to the physicians' procedure, but only the nurses' has 护士 in its title
+    result = analyse(kb, "我是护士，去另一家医院了，执业地点咋变更")
+    assert result["confident"] is False and "nurse-registration" in [result["id"], *result["alternatives"]]

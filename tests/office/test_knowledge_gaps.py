@@ -74,7 +74,7 @@ async def test_deleting_a_citizen_leaves_only_masked_unlinked_text(office):
 
 
 async def test_attaching_a_gap_writes_the_example_question_reloads_and_audits(office):
-    question = "医院门口的招牌上能写专治吗"
+    question = "医院门头能写专治吗"
     await Citizen(office).say(question)
     [gap] = await _gaps(office)
     async with office.sessions() as session, session.begin():
