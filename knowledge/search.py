@@ -21,6 +21,7 @@ from knowledge.text import (
     is_stopword,
     latin_words,
     normalize,
+    other_topic,
     phrase_token,
     phrases,
     rarity,
@@ -561,8 +562,16 @@ class SearchIndex:
                 explanation=tuple(self._explain(content, query, scope_words, [], [])) if explain else (),
             )
         best = hits[0]
-        confident = best.coverage >= CONFIDENT and best.evidence >= MIN_EVIDENCE
-        dominant = not confident and not scope_words and _dominates(hits, matched_words, top_score)
+        # the question's topic is something else, with our word as its object: a product's use, a service's price, an exam
+        topic = other_topic(normalize(question))
+        aside = bool(topic)
+        # where/when words alone name the office's hours, not the hours of a named place of another topic (游泳馆几点开门)
+        aside = aside or (
+            all(map(is_soft, matched_words[0]))
+            and any(len(w) > 1 and self._names_something(w, parts) and w not in matched_words[0] for w, parts, _ in query)
+        )
+        confident = best.coverage >= CONFIDENT and best.evidence >= MIN_EVIDENCE and not aside
+        dominant = not confident and not aside and not scope_words and _dominates(hits, matched_words, top_score)
         others = [h for h in hits[1:] if h.coverage >= CONFIDENT and h.evidence >= MIN_EVIDENCE]
         close = [h for h in others if _rank(h, top_score) >= _rank(best, top_score) - CLOSE_GAP]
         # a confident runner-up whose title holds a word of the question that the best lacks (护士 against 医师) is a real rival
@@ -583,7 +592,7 @@ class SearchIndex:
             confident and bool(close or vague),
             vague,
             tuple(content),
-            tuple(scope_words),
+            (*scope_words, topic) if topic else tuple(scope_words),  # ... so no guesses at our procedures either
             dominant=dominant,
             rivals=tuple(close),
         )

@@ -541,3 +541,25 @@ def phrase_token(text: str) -> str:
     if chinese and _LATIN_WORD.search(text):
         return "kw:" + "".join(_TOKEN_RUN.findall(text))  # "DR许可" is not the phrase "许可": kept whole, never found verbatim
     return "kw:" + (chinese if chinese else " ".join(stem(w) for w in _LATIN_WORD.findall(text)))
+
+
+# what a question asks about a product, a business's service or an exam, not about a procedure of ours (消毒液能喝吗, 养老院一个月
+# 收费多少, 怎么考护士证): our keyword in it names the thing, not a licence to get, so it is no confident answer on its own
+_OTHER_TOPIC = re.compile(
+    r"(馆|店|厅|场|酒店|宾馆|会所|院)(几点|什么时候|啥时候)(开门|关门|营业|开|关)|疼不疼|痛不痛|疼吗|痛吗|(什么|哪些|哪种|哪几种)疫苗|哪里买|在哪买|哪儿买|去哪买|"
+    r"能喝|能吃|能不能喝|能不能吃|可以喝|可以吃|喝了|吃了会|安全吗|安不安全|伤身体|有毒|有害|致癌|好用|哪个牌子|什么牌子|哪家好|怎么用|怎么使用|怎么稀释|"
+    r"一个月(收费|多少钱|要多少|费用)|(一次|一晚|一天|一小时|一节课|一个疗程)(收费|多少钱|要多少)|多少钱一(次|晚|天|个月|小时|节)|门票|会员|办卡|退款|退钱|"
+    r"考试|报考|考试报名|报名考试|成绩|分数线|怎么考|考证|难不难|好考|题库|"
+    r"\b(drink|swallow|eat) (it|this|that)\b|\bis (it|this) safe\b|\b(buy|purchase)\b|\b(pass|take|sit) the exam\b|\bticket\b|\bmembership\b|\brefund\b"
+)
+# ... unless the question also asks for something the office does: apply, register, renew, replace, change, file, approve
+_OFFICE_ACTION = re.compile(
+    r"办(?!卡|会员)|申请|注册|备案|审批|许可|换证|补|变更|校验|延续|手续|登记|"
+    r"\b(apply|application|register|registration|renew|replace|replacement|licen[cs]e|permit|file|filing)\b"
+)
+
+
+def other_topic(text: str) -> str:
+    """What in the normalised question asks about a product's use, a business's price or hours, or an exam, and for nothing the office does ("" if nothing)."""
+    found = _OTHER_TOPIC.search(text)
+    return found.group(0) if found and not _OFFICE_ACTION.search(text) else ""

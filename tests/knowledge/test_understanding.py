@@ -277,3 +277,18 @@ def test_a_runner_up_whose_title_names_the_question_s_profession_is_offered(kb):
     # 另一家 and 执业地点 lean to the physicians' procedure, but only the nurses' has 护士 in its title
     result = analyse(kb, "我是护士，去另一家医院了，执业地点咋变更")
     assert result["confident"] is False and "nurse-registration" in [result["id"], *result["alternatives"]]
+
+
+@pytest.mark.parametrize("question", ["消毒剂可以喝吗", "理发店几点关门", "医师资格考试成绩怎么查", "月子会所一个月要多少钱"])
+def test_our_word_as_the_object_of_another_topic_is_no_answer(kb, question):
+    result = analyse(kb, question)
+    assert (result["intent"], result["id"]) == ("unknown", None)
+
+
+@pytest.mark.parametrize(
+    ("question", "procedure"),
+    [("护士资格考试通过了怎么注册", "nurse-registration"), ("生产消毒液要办什么许可", "disinfection-product-license")],
+)
+def test_another_topic_with_an_action_of_ours_is_still_ours(kb, question, procedure):
+    result = analyse(kb, question)
+    assert (result["id"], result["confident"]) == (procedure, True)
