@@ -565,11 +565,6 @@ class SearchIndex:
         # the question's topic is something else, with our word as its object: a product's use, a service's price, an exam
         topic = other_topic(normalize(question))
         aside = bool(topic)
-        # where/when words alone name the office's hours, not the hours of a named place of another topic (游泳馆几点开门)
-        aside = aside or (
-            all(map(is_soft, matched_words[0]))
-            and any(len(w) > 1 and self._names_something(w, parts) and w not in matched_words[0] for w, parts, _ in query)
-        )
         confident = best.coverage >= CONFIDENT and best.evidence >= MIN_EVIDENCE and not aside
         dominant = not confident and not aside and not scope_words and _dominates(hits, matched_words, top_score)
         others = [h for h in hits[1:] if h.coverage >= CONFIDENT and h.evidence >= MIN_EVIDENCE]
@@ -597,7 +592,7 @@ class SearchIndex:
             rivals=tuple(close),
         )
         if explain:
-            lines = self._explain(content, query, scope_words, hits, matched_words)
+            lines = self._explain(content, query, list(result.out_of_scope), hits, matched_words)
             lines.append(self._verdict(result))
             result = replace(result, explanation=tuple(lines))
         return result
@@ -625,6 +620,8 @@ class SearchIndex:
             return "verdict: nothing matched"
         if result.dominant:
             return f"verdict: confident by dominance (coverage {best.coverage:.2f} >= {DOMINANT_COVERAGE}, ranked at least {DOMINANT_MARGIN} above the runner-up)"
+        if result.out_of_scope and not result.confident:
+            return f"verdict: another topic ({', '.join(result.out_of_scope)}): no answer and no guesses"
         if result.confident and not result.ambiguous:
             return f"verdict: confident (coverage {best.coverage:.2f} >= {CONFIDENT}, evidence {best.evidence:.2f} >= {MIN_EVIDENCE}, no confident runner-up within {CLOSE_GAP})"
         if result.ambiguous:
