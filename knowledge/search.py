@@ -52,6 +52,8 @@ DOMINANT_MARGIN = 0.25  # ... and ranks this far above every other (a long story
 CLOSE_RATIO = 0.8  # choices offered for a vague question score within this share of the best
 CLOSE_GAP = 0.08  # a confident runner-up ranked within this much of the best makes the question ambiguous
 TITLED_GAP = 0.16  # ... and within this much when its title names something of the question that the best lacks
+THIN_COVERAGE = 0.9  # below this, a best procedure named by one word of its keywords alone is offered as a choice, not answered
+OWN_WORD_SHARE = 0.1  # ... unless that word is one of the office's own (synonyms.yaml) and names fewer than this share of procedures
 SCORE_SHARE = 0.5  # how much the raw BM25 score adds to coverage when ranking
 GENERIC_RARITY = 10.0  # words more common than this in everyday Chinese are generic (see text.rarity)
 GENERIC_SHARE = 0.5  # what a generic word weighs in coverage, against a word that names something
@@ -87,6 +89,7 @@ class SearchResult:
     out_of_scope: tuple[str, ...] = ()
     dominant: bool = False  # confident by dominance: below the coverage bar, yet far ahead of every other procedure
     rivals: tuple[Hit, ...] = ()  # confident runner-ups that make the question a choice
+    thin: bool = False  # named by one keyword word alone, with words of the question left over: offered as a choice
     explanation: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -106,6 +109,11 @@ class SearchResult:
         top = max(h.score for h in self.hits)
         if self.vague:
             return [h.procedure for h in self.hits if h.coverage >= CONFIDENT][:limit]
+        if self.thin:
+            best = self.hits[0]
+            return [best.procedure] + [h.procedure for h in self.hits[1:] if h.coverage >= GUESS and h.evidence >= MIN_GUESS_EVIDENCE][
+                : limit - 1
+            ]
         floor = _rank(self.hits[0], top) - CLOSE_GAP
         close = [h for h in self.hits if h.coverage >= CONFIDENT and h.evidence >= MIN_EVIDENCE and _rank(h, top) >= floor]
         close += [h for h in self.rivals if h not in close]  # a rival further down (its title names the question's 护士)
@@ -207,6 +215,9 @@ class SearchIndex:
         self._scope_idf = math.log(1 + (n + 0.5) / 0.5)
         self._doc = {procedure.id: i for i, procedure in enumerate(procedures)}
         self._vocabulary = frozenset(target.strip() for target in self.synonyms.replace.values())  # the office's own words
+        self._own_words = self._vocabulary | {
+            " ".join(latin_words(w)) for w in self._vocabulary if w.isascii()
+        }  # ... as questions spell them
         english = [t for t in self._idf if t.isascii() and t.isalpha() and len(t) >= 4]
         self._vocab_by_deletion = self._deletion_index(english)
         self._vocab_by_prefix: dict[str, str] = {}
@@ -447,6 +458,16 @@ class SearchIndex:
             for word in found
         )
 
+    def _thin(self, hit: Hit, has: set[str], found: list[str], query, verbatim: list[str]) -> bool:
+        """Only one word of the question names this procedure, it is not in the title, no keyword is written whole, and words are left over."""
+        if hit.coverage >= THIN_COVERAGE or any(token in has for token in verbatim) or all(is_soft(w) for w, _, _ in query):
+            return False  # a question of nothing but where/when words names the procedure whose title holds them
+        parts_of = {word: parts for word, parts, _ in query}
+        named = [w for w in found if len(w) > 1 and not is_soft(w) and not self._generic(w)]
+        # a word the office defined itself (公交, 搬迁, 周末) and few procedures hold was put there to name them: no guess
+        own = [w for w in named if w in self._own_words and min(self._postings[t][0].size for t in parts_of[w]) / self._n < OWN_WORD_SHARE]
+        return len(named) <= 1 and not own and not any(all(TITLE + t in has for t in parts_of[w]) for w in named)
+
     def _typo(self, word: str) -> bool:
         """An English word one letter away from one the office uses (oppen ~ open): a slip of the keyboard, not another topic."""
         if not word.isascii() or len(word) < 4:
@@ -581,15 +602,18 @@ class SearchIndex:
         # every word of the question is shared by many procedures (许可证怎么办): a choice, even if one has it verbatim
         # (unless it names one by a keyword of its own: 开诊所)
         vague = sum(h.coverage >= CONFIDENT for h in hits) >= 2 and self._vague(query) and not verbatim
+        # one keyword word is thin evidence for a fresh wording (打疫苗疼不疼, 开个小诊所要投多少钱): better asked than guessed wrong
+        thin = (confident or dominant) and self._thin(best, present[self._doc[best.procedure.id]], matched_words[0], query, verbatim)
         result = SearchResult(
             tuple(hits),
             confident or dominant,
-            confident and bool(close or vague),
+            (confident and bool(close or vague)) or thin,
             vague,
             tuple(content),
             (*scope_words, topic) if topic else tuple(scope_words),  # ... so no guesses at our procedures either
             dominant=dominant,
             rivals=tuple(close),
+            thin=thin,
         )
         if explain:
             lines = self._explain(content, query, list(result.out_of_scope), hits, matched_words)
@@ -618,6 +642,8 @@ class SearchIndex:
         best = result.best
         if best is None:
             return "verdict: nothing matched"
+        if result.thin:
+            return f"verdict: a choice (only one keyword word names {best.procedure.id}, none of its title, coverage {best.coverage:.2f} < {THIN_COVERAGE})"
         if result.dominant:
             return f"verdict: confident by dominance (coverage {best.coverage:.2f} >= {DOMINANT_COVERAGE}, ranked at least {DOMINANT_MARGIN} above the runner-up)"
         if result.out_of_scope and not result.confident:

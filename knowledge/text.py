@@ -257,6 +257,9 @@ SOFT = frozenset(
 STOP_EN = frozenset(
     [
         "a",
+        "s",
+        "take",
+        "takes",
         "an",
         "the",
         "i",
@@ -487,7 +490,7 @@ def words(text: str) -> list[str]:
         if _CJK_RUN.fullmatch(run):
             out.extend(w for w in _jieba().lcut(run, HMM=False) if w.strip())
         else:
-            out.append(stem(run))
+            out.append(run if run in STOP_EN else stem(run))  # "does" is a stop word; its stem "doe" would not be
     return out
 
 
