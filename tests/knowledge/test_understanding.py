@@ -292,3 +292,15 @@ def test_our_word_as_the_object_of_another_topic_is_no_answer(kb, question):
 def test_another_topic_with_an_action_of_ours_is_still_ours(kb, question, procedure):
     result = analyse(kb, question)
     assert (result["id"], result["confident"]) == (procedure, True)
+
+
+@pytest.mark.parametrize("question", ["开个小诊所大概要投多少钱", "小区游泳池的水太浑了"])
+def test_one_keyword_word_among_other_words_is_a_choice_not_an_answer(kb, question):
+    result = kb.search(question)
+    assert result.thin and result.ambiguous
+    assert analyse(kb, question)["confident"] is False
+
+
+@pytest.mark.parametrize("question", ["去你们那坐几路公交", "医院要搬到新楼去", "oppening hours"])
+def test_a_rare_word_of_the_office_s_own_vocabulary_still_answers_directly(kb, question):
+    assert analyse(kb, question)["confident"] is True
