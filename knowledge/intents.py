@@ -74,6 +74,7 @@ _COMPLAINT = re.compile(
 _STATUS = re.compile(
     r"进度|进展|处理得?怎么样|处理(结果|到哪)|办到哪|审(批|核)(得)?(怎么样|到哪|结果|好了没|通过了没)|(怎么样了|到哪一?步了|到哪了)$|有结果了?吗|什么时候(答复|回复|处理)|查询?(我的)?(投诉|工单|案件|事项)|我的(投诉|工单|案件)|"
     r"(投诉|举报|反映|申请|材料|件|事情?).{0,12}(有|有没有|还没|还没有)(回复|答复|结果|消息|回音|下文|人处理)|"
+    r"(申请|投诉|举报|材料|件|事情?).{0,8}(现在|目前)?(是)?(什么|啥)状态|"
     r"status|progress|my (case|complaint)|track"
 )
 _DATA = r"(数据|信息|资料|记录|隐私|账号|账户|聊天记录|对话记录|手机号码?|电话号码?|身份证号?)"
@@ -83,6 +84,7 @@ _DELETE = re.compile(
     # what is kept about me: the privacy notice comes with the deletion offer
     rf"(会|是否|有没有|会不会)(保存|保留|存储|存|留存|记录|收集)(下)?(我的?|本人的?|我们的?)(个人)?{_DATA}|"
     rf"(保存|保留|存储|收集|记录|掌握)了(我|本人)(哪些|什么|多少)(个人)?{_DATA}|"
+    rf"(我|本人)的?(个人)?{_DATA}(你们)?(都)?(保存|保留|存储|存|收集|记录)了(哪些|什么|多少)|"
     r"(what|which) (personal )?(data|information|info|details) (do|did|will) you (keep|store|save|collect|have|hold)|"
     r"do you (keep|store|save|collect|record) (my|our|personal) (data|information|info|chats?|conversations?|messages)|"
     rf"(我|本人|个人).{{0,20}}{_DATA}.{{0,16}}(删除|删掉|删了|清除|清空|抹掉|销毁)|"
