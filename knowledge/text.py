@@ -466,11 +466,29 @@ def has_cjk(text: str) -> bool:
 
 
 def stem(word: str) -> str:
-    """A light English stemmer: enough to join plural and -ing/-ed forms."""
-    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
-            return word[: -len(suffix)] + keep
-    return word
+    """A light English stemmer: plural, -ing and -ed forms meet their base word (changed, changes, changing → chang)."""
+    if word.endswith(("ied", "ies")) and len(word) >= 6:
+        return word[:-3] + "y"
+    base = word
+    for suffix in ("ing", "ed", "es", "s"):
+        if not word.endswith(suffix) or word.endswith("ss") or len(word) - len(suffix) < 3:
+            continue
+        if suffix in ("ed", "es") and word.endswith("e" + suffix):
+            continue  # need, fees, agrees: the e before the ending is the word's own
+        base = word[: -len(suffix)]
+        break
+    if base != word and len(base) >= 4 and base[-1] == base[-2] and base[-1] not in "aeiouylsz":
+        base = base[:-1]  # stopped, planning: the doubled consonant is spelling only
+    if base.endswith("cenc"):
+        base = base[:-2] + "ns"  # licence is license
+    elif base.endswith("cence"):
+        base = base[:-3] + "nse"
+    if base.endswith("e") and not base.endswith("ee") and len(base) >= 4:
+        base = base[:-1]  # change and changed, license and licensed share one stem
+    return base
+
+
+_SOFT_STEMS = frozenset(stem(w) for w in SOFT if w.isascii())  # questions' English words arrive stemmed (time → tim)
 
 
 def chinese_chars(text: str) -> str:
@@ -513,7 +531,7 @@ def content_words(text: str) -> list[str]:
 
 def is_soft(word: str) -> bool:
     """Words that ask about place, time or cost: they help ranking but a procedure need not contain them."""
-    return word in SOFT
+    return word in SOFT or word in _SOFT_STEMS
 
 
 def phrases(word_list: list[str]) -> list[str]:

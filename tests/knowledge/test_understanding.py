@@ -10,6 +10,7 @@ import pytest
 from bot.cli.ask import analyse
 from knowledge.base import KnowledgeStore
 from knowledge.loader import load_knowledge
+from knowledge.text import stem
 
 ROOT = Path(__file__).resolve().parents[2]
 KNOWLEDGE = ROOT / "knowledge"
@@ -304,3 +305,27 @@ def test_one_keyword_word_among_other_words_is_a_choice_not_an_answer(kb, questi
 @pytest.mark.parametrize("question", ["去你们那坐几路公交", "医院要搬到新楼去", "oppening hours"])
 def test_a_rare_word_of_the_office_s_own_vocabulary_still_answers_directly(kb, question):
     assert analyse(kb, question)["confident"] is True
+
+
+@pytest.mark.parametrize(
+    "forms",
+    [
+        ("change", "changed", "changes", "changing"),
+        ("license", "licensed", "licenses", "licensing", "licence", "licences"),
+        ("register", "registered", "registering", "registers"),
+        ("renew", "renewed", "renewing", "renews"),
+        ("expire", "expired", "expires", "expiring"),
+        ("copy", "copies", "copied"),
+        ("apply", "applies", "applied"),
+        ("stop", "stopped", "stopping"),
+        ("close", "closed", "closes", "closing"),
+        ("agree", "agrees"),
+    ],
+)
+def test_english_inflections_meet_their_base_word(forms):
+    assert len({stem(form) for form in forms}) == 1
+
+
+def test_a_changed_head_of_a_clinic_is_a_change_of_its_registration(kb):
+    result = kb.search("the person in charge of our clinic changed, how do we update the license")
+    assert result.confident and result.hits[0].procedure.id == "medical-institution-change"
