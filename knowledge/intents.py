@@ -57,7 +57,11 @@ _COMPLAINT_INFO = re.compile(
     r"(投诉|举报).{0,16}(去哪|到哪|在哪|哪里|找谁|找哪|哪个部门|渠道|途径|方式|电话|邮箱|信箱|怎么(办|弄|做)?$|吗$)|"
     r"匿名(投诉|举报)|(投诉|举报)人?的?(信息|身份|个人信息)?.{0,6}(保密|泄露|泄漏|曝光)|"
     r"(complaint|report|supervision) (hotline|number|phone|line|channel|email)|(phone|telephone|number|hotline|e-?mail|mailbox|address|website|channel)s? (for|to|where)\b.{0,40}(complain|complaint|report)|"
-    r"(where|how) (can|do|should|could) i (send|submit|address|email) (a |my )?complaint|hotline|where (can|do|should) i (report|complain)|how (can|do) i (report|complain)|report (anonymously|a |an )"
+    r"(where|how) (can|do|should|could) i (send|submit|address|email) (a |my )?complaint|(number|phone|hotline|e-?mail|address) (do|should|can|could) i (call|ring|dial|use|write to|email|send)\b.{0,20}(complain|complaint|report)|hotline|where (can|do|should) i (report|complain)|how (can|do) i (report|complain)|report (anonymously|a |an )"
+)
+# the way to complain asked for by name (the number to file a complaint): the hotline, though "file a complaint" is written
+_COMPLAINT_CONTACT = re.compile(
+    r"(phone|telephone|number|hotline|e-?mail|mailbox|address|website|channel)s?\b.{0,30}\b(for|to) (file|make|lodge|submit|send) (a |my )?complaint"
 )
 _COMPLAINT_SELF = re.compile(r"我要(投诉|举报)|我想(投诉|举报)你们|投诉你们|举报你们|(file|make|lodge) a complaint|i want to complain")
 # how staff behaved: a complaint about the service, whatever procedure words come with it
@@ -66,7 +70,7 @@ _CONDUCT = (
     r"(太|很|好|特别|非常|真|超|那么)凶|凶巴巴|凶我|骂人|骂我|吼我|冲我(吼|喊|发火)|训斥|不耐烦|爱答不理|爱理不理|不理人|不理我|冷着脸|"
     r"脏得要命|脏死了|太脏了?|很脏|脏兮兮|脏乎乎|黑乎乎|恶心死了|太恶心|真恶心|吃坏(了)?肚子|吃完.{0,4}拉肚子|吃了.{0,6}(拉肚子|中毒)|食物中毒|(根本|都|也|从来|完全|压根)(就)?(没|不)(有)?消毒|多收了|宰客|"
     r"敷衍|推诿|推脱|踢皮球|推来推去|扯皮|刁难|为难我|故意为难|不作为|乱收费|多收(钱|费)|收红包|红包|回扣|索贿|受贿|吃拿卡要|走后门|"
-    r"(办事|效率|速度)(也|都|实在|真是)?(太|很|特别|真)?(慢|低)|(排|等)了(好|大半|半|一|两|三|四|五|几)?(个)?(多)?(小时|钟头|上午|下午|天)(多)?的?队?(还没|都没|也没|没人)|拖(了|延|拖拉拉)|一拖再拖|跑了.{0,3}趟|来回跑|让我跑|没人管|没人理|不满意|(一直|老是|总是|整天)占线|(电话)?(根本|总是|老是|一直)?(打不进去?|打不通)"
+    r"(办事|效率|速度)(也|都|实在|真是)?(太|很|特别|真)?(慢|低)|(排|等)了(好|大半|半|一|两|三|四|五|几)?(个)?(多)?(小时|钟头|上午|下午|天)(多)?的?队?(还没|都没|也没|没人)|拖(了|延|拖拉拉)|一拖再拖|跑了.{0,3}趟|来回跑|让我跑|没人管|没人理|不满意|(一直|老是|总是|整天)占线|电话.{0,10}(都|也|还是|一直|总是|老是|根本|从来)(就)?没人接|(一直|总是|老是|根本|从来)(就)?没人接(电话)?|(电话)?(根本|总是|老是|一直)?(打不进去?|打不通)"
 )
 _COMPLAINT = re.compile(
     rf"投诉|举报|{_CONDUCT}|\bcomplain|\bcomplaint|\brude\b|unfriendly|unprofessional|yell(ed|ing)? at|shout(ed|ing)? at|unfair|bribe|kickback|terrible service"
@@ -139,7 +143,7 @@ def detect(text: str) -> Intent:
         return Intent("handoff")
     if _STATUS.search(clean):
         return Intent("case_status")
-    if _COMPLAINT_INFO.search(clean) and not _COMPLAINT_SELF.search(clean):
+    if _COMPLAINT_INFO.search(clean) and (not _COMPLAINT_SELF.search(clean) or _COMPLAINT_CONTACT.search(clean)):
         return Intent("procedure")
     if _COMPLAINT.search(clean):
         return Intent("complaint")

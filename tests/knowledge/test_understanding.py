@@ -178,6 +178,8 @@ def test_dev_half_of_the_evaluation_set_keeps_its_figures(kb):
         ("I want you to delete everything you have about me", "privacy"),
         ("可以让工作人员给我回电话吗", "handoff"),
         ("我上周的投诉有回复了吗", "case_status"),
+        ("电话打了一上午一直没人接", "complaint"),
+        ("I want to file a complaint about the inspector", "complaint"),
     ],
 )
 def test_intents_are_written_from_the_language(kb, question, intent):
@@ -329,3 +331,11 @@ def test_english_inflections_meet_their_base_word(forms):
 def test_a_changed_head_of_a_clinic_is_a_change_of_its_registration(kb):
     result = kb.search("the person in charge of our clinic changed, how do we update the license")
     assert result.confident and result.hits[0].procedure.id == "medical-institution-change"
+
+
+@pytest.mark.parametrize(
+    "question", ["What email do I use to file a complaint?", "which number should I call to report a dirty restaurant"]
+)
+def test_asking_the_way_to_complain_gets_the_channels(kb, question):
+    result = analyse(kb, question)
+    assert (result["intent"], result["id"]) == ("procedure", "complaint-hotline")
