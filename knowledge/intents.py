@@ -29,7 +29,7 @@ _BYE_ZH = (
     r"那?我?(明天|今天|下午|上午|改天|回头|过两天|这就|马上|现在)(就|再)?(去|来|过去|过来)(一趟|看看)?(吧)?|(那)?(就这些|就这样|先这样)|我走了|我先走了|我先下了"
 )
 _BYE_EN = (
-    r"bye|goodbye|bye bye|see you( later| soon)?|thanks?( you)?( (very|so) much| a lot)?|many thanks|cheers|thx|ty|okay|got it|great|"
+    r"88+|886|bye|goodbye|bye bye|see you( later| soon)?|thanks?( you)?( (very|so) much| a lot)?|many thanks|cheers|thx|ty|okay|got it|great|"
     r"that'?s all|that is all|no more questions|have a (nice|good) day"
 )
 _GOODBYE = re.compile(rf"^(({_BYE_ZH}|{_BYE_EN})[\s!！,，.。~～了啦呀啊哈吧]*)+$")

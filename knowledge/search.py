@@ -458,6 +458,29 @@ class SearchIndex:
             for word in found
         )
 
+    def _promote_titled(self, scored: list[tuple[Hit, list[str]]], present: dict[int, set[str]], query) -> Hit | None:
+        """Put first a runner-up that has every word naming the best plus a title word of the question the best lacks; return the old best.
+
+        健康证 with 补办 written is its reissue: the certificate itself, ranked first by its many price words, explains nothing more.
+        """
+        if len(scored) < 2:
+            return None
+        best, best_found = scored[0]
+        parts_of = {word: parts for word, parts, _ in query}
+        named = [w for w in best_found if not is_soft(w)]
+        for i, (hit, found) in enumerate(scored[1:3], start=1):
+            has = present[self._doc[hit.procedure.id]]
+            if (
+                hit.coverage > best.coverage
+                and hit.coverage >= CONFIDENT
+                and hit.evidence >= MIN_EVIDENCE
+                and all(ANCHOR + t in has for w in named for t in parts_of[w])  # in its own title or keywords, not in passing
+                and self._titled_rival(has, found, best_found, query)
+            ):
+                scored.insert(0, scored.pop(i))
+                return best
+        return None
+
     def _thin(self, hit: Hit, has: set[str], found: list[str], query, verbatim: list[str]) -> bool:
         """Only one word of the question names this procedure, it is not in the title, no keyword is written whole, and words are left over."""
         if hit.coverage >= THIN_COVERAGE or any(token in has for token in verbatim) or all(is_soft(w) for w, _, _ in query):
@@ -572,6 +595,7 @@ class SearchIndex:
         # a procedure that has every word of the question beats one that merely has its commonest word many times
         top_score = scored[0][0].score if scored else 1.0
         scored.sort(key=lambda pair: -_rank(pair[0], top_score))
+        demoted = self._promote_titled(scored, present, query)
         hits = [hit for hit, _ in scored]
         matched_words = [found for _, found in scored]
         if not hits:
@@ -588,7 +612,7 @@ class SearchIndex:
         aside = bool(topic)
         confident = best.coverage >= CONFIDENT and best.evidence >= MIN_EVIDENCE and not aside
         dominant = not confident and not aside and not scope_words and _dominates(hits, matched_words, top_score)
-        others = [h for h in hits[1:] if h.coverage >= CONFIDENT and h.evidence >= MIN_EVIDENCE]
+        others = [h for h in hits[1:] if h.coverage >= CONFIDENT and h.evidence >= MIN_EVIDENCE and h is not demoted]
         close = [h for h in others if _rank(h, top_score) >= _rank(best, top_score) - CLOSE_GAP]
         # a confident runner-up whose title holds a word of the question that the best lacks (护士 against 医师) is a real rival
         close += [

@@ -180,6 +180,7 @@ def test_dev_half_of_the_evaluation_set_keeps_its_figures(kb):
         ("我上周的投诉有回复了吗", "case_status"),
         ("电话打了一上午一直没人接", "complaint"),
         ("I want to file a complaint about the inspector", "complaint"),
+        ("88", "goodbye"),
     ],
 )
 def test_intents_are_written_from_the_language(kb, question, intent):
@@ -339,3 +340,9 @@ def test_a_changed_head_of_a_clinic_is_a_change_of_its_registration(kb):
 def test_asking_the_way_to_complain_gets_the_channels(kb, question):
     result = analyse(kb, question)
     assert (result["intent"], result["id"]) == ("procedure", "complaint-hotline")
+
+
+@pytest.mark.parametrize("question", ["补办健康证收费吗", "补办健康证费用多少"])
+def test_a_runner_up_naming_more_of_the_question_in_its_title_is_answered(kb, question):
+    result = kb.search(question)
+    assert result.confident and not result.ambiguous and result.hits[0].procedure.id == "health-certificate-reissue"
