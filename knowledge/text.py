@@ -580,7 +580,16 @@ _OFFICE_ACTION = re.compile(
 )
 
 
+# an animal's health is the agriculture office's, whatever licence is asked for (a pet hospital's x-ray is no 放射诊疗 of ours)
+_ANIMAL_CARE = re.compile(
+    r"宠物|兽医|兽药|动物(医院|诊所|防疫)|畜牧|\bvet(s|erinary)?\b|\bpet (clinic|hospital|shop|store|grooming)s?\b|\banimal (clinic|hospital)s?\b"
+)
+
+
 def other_topic(text: str) -> str:
-    """What in the normalised question asks about a product's use, a business's price or hours, or an exam, and for nothing the office does ("" if nothing)."""
+    """What in the normalised question is another office's: animal care, or a product's use, a business's price or hours, an exam asked for nothing we do ("" if nothing)."""
+    animal = _ANIMAL_CARE.search(text)
+    if animal:
+        return animal.group(0)
     found = _OTHER_TOPIC.search(text)
     return found.group(0) if found and not _OFFICE_ACTION.search(text) else ""

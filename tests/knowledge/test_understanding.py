@@ -201,6 +201,8 @@ def test_one_generic_word_is_never_a_confident_answer(kb, question):
         "明天温度多少度",
         "how do I pay my electricity bill",
         "where can I buy a cheap phone",
+        "兽医站的X光机要办放射诊疗许可吗",
+        "does a veterinary clinic need a radiation license",
     ],
 )
 def test_a_topic_the_office_never_names_is_out_of_scope(kb, question):
@@ -346,3 +348,8 @@ def test_asking_the_way_to_complain_gets_the_channels(kb, question):
 def test_a_runner_up_naming_more_of_the_question_in_its_title_is_answered(kb, question):
     result = kb.search(question)
     assert result.confident and not result.ambiguous and result.hits[0].procedure.id == "health-certificate-reissue"
+
+
+def test_pet_ct_is_still_radiation_of_ours(kb):
+    result = kb.search("PET-CT要办放射诊疗许可吗")
+    assert result.confident and result.hits[0].procedure.id == "radiation-license"
