@@ -16,6 +16,7 @@ from knowledge.model import Faq, Procedure, ProcedureText
 from knowledge.synonyms import Synonyms
 from knowledge.text import (
     chinese_chars,
+    compares,
     index_tokens,
     is_soft,
     is_stopword,
@@ -481,6 +482,18 @@ class SearchIndex:
                 return best
         return None
 
+    def _compared_rival(self, has: set[str], found: list[str], has_best: set[str], query) -> bool:
+        """The hit's title has a word of the question that names something and that the best's title lacks."""
+        parts_of = {word: parts for word, parts, _ in query}
+        return any(
+            len(word) > 1
+            and not is_soft(word)
+            and not self._generic(word)
+            and all(TITLE + t in has for t in parts_of[word])
+            and not all(TITLE + t in has_best for t in parts_of[word])
+            for word in found
+        )
+
     def _thin(self, hit: Hit, has: set[str], found: list[str], query, verbatim: list[str]) -> bool:
         """Only one word of the question names this procedure, it is not in the title, no keyword is written whole, and words are left over."""
         if hit.coverage >= THIN_COVERAGE or any(token in has for token in verbatim) or all(is_soft(w) for w, _, _ in query):
@@ -623,6 +636,14 @@ class SearchIndex:
             and _rank(h, top_score) >= _rank(best, top_score) - TITLED_GAP
             and self._titled_rival(present[self._doc[h.procedure.id]], found, matched_words[0], query)
         ]
+        if confident and compares(normalize(question)):
+            # two things compared: a runner-up whose title names one the best's title does not is the other side
+            has_best = present[self._doc[best.procedure.id]]
+            close += [
+                h
+                for h, found in scored[1:3]
+                if h not in close and self._compared_rival(present[self._doc[h.procedure.id]], found, has_best, query)
+            ]
         # every word of the question is shared by many procedures (许可证怎么办): a choice, even if one has it verbatim
         # (unless it names one by a keyword of its own: 开诊所)
         vague = sum(h.coverage >= CONFIDENT for h in hits) >= 2 and self._vague(query) and not verbatim
@@ -680,7 +701,8 @@ class SearchIndex:
                 + (
                     "the question is vague"
                     if result.vague
-                    else f"a confident runner-up ranks within {CLOSE_GAP} of the best, or within {TITLED_GAP} with a title word of the question the best lacks"
+                    else f"a confident runner-up ranks within {CLOSE_GAP} of the best, or within {TITLED_GAP} with a title word of the question the best lacks; "
+                    "or two things are compared and a runner-up's title names one the best's title lacks"
                 )
                 + ")"
             )

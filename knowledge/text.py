@@ -580,6 +580,14 @@ _OFFICE_ACTION = re.compile(
 )
 
 
+_COMPARISON = re.compile(r"区别|差别|不同|不一样|异同|difference|differ|versus|\bvs\b|compare")
+
+
+def compares(text: str) -> bool:
+    """True when the normalised question asks how two things differ (校验和延续有什么区别)."""
+    return bool(_COMPARISON.search(text))
+
+
 # an animal's health is the agriculture office's, whatever licence is asked for (a pet hospital's x-ray is no 放射诊疗 of ours)
 _ANIMAL_CARE = re.compile(
     r"宠物|兽医|兽药|动物(医院|诊所|防疫)|畜牧|\bvet(s|erinary)?\b|\bpet (clinic|hospital|shop|store|grooming)s?\b|\banimal (clinic|hospital)s?\b"

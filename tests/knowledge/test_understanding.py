@@ -353,3 +353,9 @@ def test_a_runner_up_naming_more_of_the_question_in_its_title_is_answered(kb, qu
 def test_pet_ct_is_still_radiation_of_ours(kb):
     result = kb.search("PET-CT要办放射诊疗许可吗")
     assert result.confident and result.hits[0].procedure.id == "radiation-license"
+
+
+def test_two_procedures_compared_get_a_choice(kb):
+    result = kb.search("医疗机构校验和公共场所卫生许可延续有什么不同")
+    assert result.ambiguous
+    assert {p.id for p in result.guesses()} >= {"medical-institution-validation", "public-place-license-renewal"}
