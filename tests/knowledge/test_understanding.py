@@ -359,3 +359,8 @@ def test_two_procedures_compared_get_a_choice(kb):
     result = kb.search("医疗机构校验和公共场所卫生许可延续有什么不同")
     assert result.ambiguous
     assert {p.id for p in result.guesses()} >= {"medical-institution-validation", "public-place-license-renewal"}
+
+
+def test_a_childs_preventive_shot_is_a_vaccine(kb):
+    result = kb.search("孩子打预防针要带什么")
+    assert result.confident and result.hits[0].procedure.id == "vaccination-certificate"
