@@ -72,6 +72,7 @@ _CONDUCT = (
     r"敷衍|推诿|推脱|踢皮球|推来推去|扯皮|刁难|为难我|故意为难|不作为|乱收费|多收(钱|费)|收红包|红包|回扣|索贿|受贿|吃拿卡要|走后门|"
     r"(办事|效率|速度)(也|都|实在|真是)?(太|很|特别|真)?(慢|低)|(排|等)了(好|大半|半|一|两|三|四|五|几)?(个)?(多)?(小时|钟头|上午|下午|天)(多)?的?队?(还没|都没|也没|没人)|拖(了|延|拖拉拉)|一拖再拖|跑了.{0,3}趟|来回跑|让我跑|没人管|没人理|不满意|(一直|老是|总是|整天)占线|电话.{0,10}(都|也|还是|一直|总是|老是|根本|从来)(就)?没人接|(一直|总是|老是|根本|从来)(就)?没人接(电话)?|(电话)?(根本|总是|老是|一直)?(打不进去?|打不通)"
 )
+_BEHAVIOUR = re.compile(_CONDUCT)
 _COMPLAINT = re.compile(
     rf"投诉|举报|{_CONDUCT}|\bcomplain|\bcomplaint|\brude\b|unfriendly|unprofessional|yell(ed|ing)? at|shout(ed|ing)? at|unfair|bribe|kickback|terrible service"
 )
@@ -81,6 +82,9 @@ _STATUS = re.compile(
     r"(申请|投诉|举报|材料|件|事情?).{0,8}(现在|目前)?(是)?(什么|啥)状态|"
     r"status|progress|my (case|complaint)|track"
 )
+# how long a reply takes in general (举报后多久会有回复) is the channels' time limit, not the status of one's own case
+_HOW_LONG = re.compile(r"(多久|多长时间|几个?工作日|几天)(会|能|才能?|可以)?(有|给)?(回复|答复|结果|处理|回音)|how long (does|will|until)")
+_MINE = re.compile(r"我的|我们的|我(上|前|昨|今)|我(提交|反映|投诉|举报|申请)的|\bmy\b|\bi (filed|sent|submitted|reported)\b")
 _DATA = r"(数据|信息|资料|记录|隐私|账号|账户|聊天记录|对话记录|手机号码?|电话号码?|身份证号?)"
 _DELETE = re.compile(
     rf"(删除|删掉|删了|清除|清空|抹掉|销毁|注销)(掉)?(我|我的|本人的?|个人的?)?(全部|所有|的)*(个人)?{_DATA}|"
@@ -141,8 +145,11 @@ def detect(text: str) -> Intent:
         return Intent("privacy")
     if _HANDOFF.search(clean):
         return Intent("handoff")
-    if _STATUS.search(clean):
+    general = bool(_HOW_LONG.search(clean)) and not _MINE.search(clean)
+    if _STATUS.search(clean) and not general:
         return Intent("case_status")
+    if general and not _BEHAVIOUR.search(clean):
+        return Intent("procedure")
     if _COMPLAINT_INFO.search(clean) and (not _COMPLAINT_SELF.search(clean) or _COMPLAINT_CONTACT.search(clean)):
         return Intent("procedure")
     if _COMPLAINT.search(clean):

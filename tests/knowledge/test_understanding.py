@@ -181,6 +181,8 @@ def test_dev_half_of_the_evaluation_set_keeps_its_figures(kb):
         ("电话打了一上午一直没人接", "complaint"),
         ("I want to file a complaint about the inspector", "complaint"),
         ("88", "goodbye"),
+        ("我的投诉多久会有回复", "case_status"),
+        ("窗口的人态度太差了，多久会有回复", "complaint"),
     ],
 )
 def test_intents_are_written_from_the_language(kb, question, intent):
