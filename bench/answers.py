@@ -21,8 +21,9 @@ from bot.cli.ask import analyse  # noqa: E402
 from knowledge.base import KnowledgeBase, KnowledgeStore  # noqa: E402
 
 QUESTIONS = ROOT / "tests" / "data" / "questions"
-# extra_dev, extra_dev2 … extra_dev5: more tuning questions, written apart from dev and test
-HALVES = ("dev", "extra_dev", "holdout", "extra_dev2", "extra_dev3", "extra_dev4", "extra_dev5", "test")
+# extra_dev, extra_dev2 … extra_dev5: more tuning questions, written apart from dev and test; fresh6: written last, held out
+# from tuning until the final measure (its first figures are in the issue note)
+HALVES = ("dev", "extra_dev", "holdout", "extra_dev2", "extra_dev3", "extra_dev4", "extra_dev5", "fresh6", "test")
 TARGETS = {"right": 0.95, "direct": 0.90, "confidently_wrong": 0.01}
 
 
