@@ -636,6 +636,18 @@ class SearchIndex:
             and _rank(h, top_score) >= _rank(best, top_score) - TITLED_GAP
             and self._titled_rival(present[self._doc[h.procedure.id]], found, matched_words[0], query)
         ]
+        # a named runner-up (a guess, not confident) whose title holds a word of the question the best has nowhere (意见箱 against
+        # 办事大厅, health against a birth certificate's certificate) is a reading the best cannot explain
+        close += [
+            h
+            for h, found in scored[1:3]
+            if h not in close
+            and h is not demoted
+            and h.coverage >= GUESS
+            and h.evidence >= MIN_EVIDENCE
+            and h.score > best.score
+            and self._titled_rival(present[self._doc[h.procedure.id]], found, matched_words[0], query)
+        ]
         if confident and compares(normalize(question)):
             # two things compared: a runner-up whose title names one the best's title does not is the other side
             has_best = present[self._doc[best.procedure.id]]
@@ -701,7 +713,7 @@ class SearchIndex:
                 + (
                     "the question is vague"
                     if result.vague
-                    else f"a confident runner-up ranks within {CLOSE_GAP} of the best, or within {TITLED_GAP} with a title word of the question the best lacks; "
+                    else f"a confident runner-up ranks within {CLOSE_GAP} of the best, or within {TITLED_GAP} with a title word of the question the best lacks, or a named guess out-scoring the best has such a word; "
                     "or two things are compared and a runner-up's title names one the best's title lacks"
                 )
                 + ")"
