@@ -54,7 +54,7 @@ _HANDOFF = re.compile(
 )
 _COMPLAINT_INFO = re.compile(
     r"(投诉|举报|监督|反映)(电话|热线|方式|渠道|邮箱|信箱|途径|号码|地址|窗口|部门)|(去哪|到哪|在哪|哪里|哪儿|怎么|如何|找谁|找哪|向谁|哪个部门|有什么渠道|有没有).{0,8}(投诉|举报|反映)|"
-    r"(投诉|举报).{0,16}(去哪|到哪|在哪|哪里|找谁|找哪|哪个部门|渠道|途径|方式|电话|邮箱|信箱|怎么(办|弄|做)?$|吗$)|"
+    r"(投诉|举报).{0,16}(去哪|到哪|在哪|哪里|找谁|找哪|哪个部门|渠道|管道|途径|方式|电话|邮箱|信箱|怎么(办|弄|做)?$|吗$)|"
     r"匿名(投诉|举报)|(投诉|举报)人?的?(信息|身份|个人信息)?.{0,6}(保密|泄露|泄漏|曝光)|"
     r"(complaint|report|supervision) (hotline|number|phone|line|channel|email)|(phone|telephone|number|hotline|e-?mail|mailbox|address|website|channel)s? (for|to|where)\b.{0,40}(complain|complaint|report)|"
     r"(where|how) (can|do|should|could) i (send|submit|address|email) (a |my )?complaint|(number|phone|hotline|e-?mail|address) (do|should|can|could) i (call|ring|dial|use|write to|email|send)\b.{0,20}(complain|complaint|report)|hotline|where (can|do|should) i (report|complain)|how (can|do) i (report|complain)|report (anonymously|a |an )"
