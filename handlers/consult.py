@@ -1,10 +1,11 @@
-"""Procedure questions: the whole checklist or the one FAQ item asked about, choices when two fit, best guesses when unsure."""
+"""Procedure questions: the whole checklist, or the one FAQ item or line (fee, time limit) asked about; choices when two fit, best guesses when unsure."""
 
 from __future__ import annotations
 
 from bot.core.messages import Choice, Reply
 from bot.core.turn import Turn
 from bot.office import knowledge_gaps
+from knowledge.detail import asked_field
 from knowledge.format import format_procedure
 from knowledge.model import Procedure
 from knowledge.search import match_faq
@@ -57,6 +58,11 @@ async def answer_question(turn: Turn) -> list[Reply] | None:
         _, item = faq
         text = turn.t("faq_answer", title=procedure.text(turn.lang).title, q=item.q, a=item.a)
         return [Reply(text, (Choice(turn.t("full_guide"), f"p:{procedure.id}"),))]
+    field = asked_field(turn.text)
+    if field is not None:
+        text = procedure.text(turn.lang)
+        line = turn.t("field_answer", title=text.title, label=turn.t(f"field_{field}"), value=getattr(text, field))
+        return [Reply(line, (Choice(turn.t("full_guide"), f"p:{procedure.id}"),))]
     return [Reply(format_procedure(procedure, turn.lang))]
 
 

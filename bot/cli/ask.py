@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.core import language
 from knowledge.base import KnowledgeBase
+from knowledge.detail import asked_field
 from knowledge.intents import detect
 from knowledge.search import match_faq
 
@@ -39,4 +40,6 @@ def analyse(kb: KnowledgeBase, question: str, explain: bool = False) -> dict[str
         faq = match_faq(kb.index, offered[0], question, lang, result.words)
         if faq is not None:
             out["faq"] = faq[0]
+        elif (field := asked_field(question)) is not None:
+            out["field"] = field  # the answer is that one line of the procedure (its fee or time limit)
     return out

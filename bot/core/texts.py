@@ -687,6 +687,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "gaps_failed": ("未能完成：{reason}", "Could not do it: {reason}"),
     "gaps_shown": ("共 {n} 条", "{n} shown"),
     "gaps_pick": ("请选择办事指南", "Choose a procedure"),
+    # a detail question answered with the one line it asks about (the fee, the time limit)
+    "field_answer": (
+        "【{title}】\n{label}：{value}\n\n完整办事指南请回复 1。",
+        "[{title}]\n{label}: {value}\n\nFor the complete guide, reply 1.",
+    ),
+    "field_fee": ("收费标准", "Fee"),
+    "field_time_limit": ("办理时限", "Time limit"),
 }
 
 

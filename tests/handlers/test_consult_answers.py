@@ -40,6 +40,38 @@ async def test_a_detail_question_gets_the_faq_item_and_1_gives_the_full_guide(ci
     assert guide.startswith("【从业人员健康证明办理】一次性告知") and "所需材料" in guide
 
 
+@pytest.mark.parametrize(
+    ("question", "line", "procedure"),
+    [
+        ("健康证多少钱", "收费标准：", "health-certificate"),
+        ("办出生证明要几天", "办理时限：", "birth-certificate"),
+        ("健康證要多久才能拿到", "办理时限：", "health-certificate"),
+    ],
+)
+async def test_a_fee_or_time_question_gets_that_line_and_1_gives_the_full_guide(app, citizen, question, line, procedure):
+    await citizen.say("你好")
+    [reply] = await citizen.replies(question)
+    text = app.services.knowledge.current.get(procedure).text("zh")
+    value = text.fee if line.startswith("收费") else text.time_limit
+    assert f"{line}{value}" in reply.text and reply.text.endswith("完整办事指南请回复 1。")
+    assert "所需材料" not in reply.text
+    assert [c.value for c in reply.choices] == [f"p:{procedure}"]
+    [guide] = await citizen.say("1")
+    assert "所需材料" in guide
+
+
+async def test_english_fee_question_gets_the_fee_in_english(app):
+    citizen = Citizen(app, user="bob", lang="en")
+    answer = (await citizen.say("how much does the health certificate cost"))[-1]
+    assert f"Fee: {app.services.knowledge.current.get('health-certificate').en.fee}" in answer and "reply 1" in answer
+
+
+async def test_a_question_about_both_fee_and_time_gets_the_whole_guide(citizen):
+    await citizen.say("你好")
+    [answer] = await citizen.say("办健康证收费吗，要多久")
+    assert answer.startswith("【从业人员健康证明办理】一次性告知") and "所需材料" in answer
+
+
 async def test_fasting_question_is_answered_from_the_faq(citizen):
     await citizen.say("你好")
     [reply] = await citizen.say("办健康证要不要空腹")
