@@ -60,8 +60,8 @@ async def answer_question(turn: Turn) -> list[Reply] | None:
         return [Reply(text, (Choice(turn.t("full_guide"), f"p:{procedure.id}"),))]
     field = asked_field(turn.text)
     if field is not None:
-        text = procedure.text(turn.lang)
-        line = turn.t("field_answer", title=text.title, label=turn.t(f"field_{field}"), value=getattr(text, field))
+        written = procedure.text(turn.lang)
+        line = turn.t("field_answer", title=written.title, label=turn.t(f"field_{field}"), value=getattr(written, field))
         return [Reply(line, (Choice(turn.t("full_guide"), f"p:{procedure.id}"),))]
     return [Reply(format_procedure(procedure, turn.lang))]
 
