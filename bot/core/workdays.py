@@ -431,27 +431,17 @@ class WorkingHoursMeter:
             day = moment.astimezone(self.tz).date()
             self._cover(day, day)
 
-    def _office_seconds_until(self, stamp: float) -> float:
-        index = bisect.bisect_right(self._midnights, stamp) - 1
-        opens = self._opens[index]
-        return self._before[index] + max(0.0, min(stamp, self._closes[index]) - opens)
-
     def between(self, start: datetime, end: datetime) -> float:
         """Hours of office time between two aware datetimes: the same figure as `working_hours_between`."""
         _require_aware("start", start)
         _require_aware("end", end)
-        if end <= start:
-            return 0.0
-        start_stamp, end_stamp = start.timestamp(), end.timestamp()
-        # both ends covered before either is read: covering one may rebuild the running totals the other is read from
-        self._ensure_covered(start_stamp, start)
-        self._ensure_covered(end_stamp, end)
-        return (self._office_seconds_until(end_stamp) - self._office_seconds_until(start_stamp)) / 3600
+        return float(self.hours_between_many(np.array([start.timestamp()]), np.array([end.timestamp()]))[0])
 
     def hours_between_many(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
         """`between` for many spans at once, their ends given as POSIX timestamps (float seconds); 0 where a span is empty."""
         if not len(starts):
             return np.zeros(0)
+        # both ends covered before either is read: covering one may rebuild the running totals the other is read from
         for stamp in (float(min(starts.min(), ends.min())), float(max(starts.max(), ends.max()))):
             self._ensure_covered(stamp, datetime.fromtimestamp(stamp, UTC))
         midnights, opens, closes, before = (np.asarray(table) for table in (self._midnights, self._opens, self._closes, self._before))
@@ -461,11 +451,3 @@ class WorkingHoursMeter:
             return before[index] + np.maximum(0.0, np.minimum(stamps, closes[index]) - opens[index])
 
         return np.where(ends > starts, (office_seconds_until(ends) - office_seconds_until(starts)) / 3600, 0.0)
-
-    def local_day(self, moment: datetime) -> date:
-        """The office's calendar date of an aware moment."""
-        stamp = moment.timestamp()
-        if not self._midnights or not self._midnights[0] <= stamp < self._midnights[-1]:
-            return moment.astimezone(self.tz).date()
-        assert self._first is not None
-        return self._first + timedelta(days=bisect.bisect_right(self._midnights, stamp) - 1)

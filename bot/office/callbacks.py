@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -63,24 +64,27 @@ async def record(session: AsyncSession, number: str, staff: Staff, outcome: str,
 
 async def for_cases_received(session: AsyncSession, begin: datetime, finish: datetime) -> dict[int, list[Callback]]:
     """The call-backs of cases received in [begin, finish), oldest first, by case id."""
-    found: dict[int, list[Callback]] = {}
     query = (
         select(Callback)
         .join(Case, Case.id == Callback.case_id)
         .where(Case.created_at >= begin, Case.created_at < finish)
         .order_by(Callback.created_at, Callback.id)
     )
-    for callback in await session.scalars(query):
-        found.setdefault(callback.case_id, []).append(callback)
-    return found
+    return _by_case(await session.scalars(query))
 
 
 async def for_cases(session: AsyncSession, case_ids: list[int]) -> dict[int, list[Callback]]:
     """The call-backs of these cases, oldest first, by case id."""
     found: dict[int, list[Callback]] = {}
     for start in range(0, len(case_ids), 500):
-        chunk = case_ids[start : start + 500]
-        query = select(Callback).where(Callback.case_id.in_(chunk)).order_by(Callback.created_at, Callback.id)
-        for callback in await session.scalars(query):
-            found.setdefault(callback.case_id, []).append(callback)
+        query = select(Callback).where(Callback.case_id.in_(case_ids[start : start + 500])).order_by(Callback.created_at, Callback.id)
+        for case_id, calls in _by_case(await session.scalars(query)).items():
+            found.setdefault(case_id, []).extend(calls)
+    return found
+
+
+def _by_case(callbacks: Iterable[Callback]) -> dict[int, list[Callback]]:
+    found: dict[int, list[Callback]] = {}
+    for callback in callbacks:
+        found.setdefault(callback.case_id, []).append(callback)
     return found

@@ -121,12 +121,9 @@ class _Groups:
         self.cells: dict[tuple[str, str], Tally] = defaultdict(Tally)
         self.names = staff_names
 
-    def of(self, case: Any) -> list[Tally]:
-        who = self.names.get(case.assignee_id, UNASSIGNED) if case.assignee_id else UNASSIGNED
-        return [self.cells[(case.department or NO_DEPARTMENT, who)]]
-
-    def cell(self, key: tuple[str, str]) -> Tally:
-        return self.cells[key]
+    def of(self, department: str | None, assignee_id: int | None) -> Tally:
+        who = self.names.get(assignee_id, UNASSIGNED) if assignee_id else UNASSIGNED
+        return self.cells[(department or NO_DEPARTMENT, who)]
 
     def rollup(self) -> tuple[Tally, dict[str, Tally], dict[str, Tally]]:
         overall = Tally()
@@ -187,25 +184,23 @@ async def build(session: AsyncSession, services: Services, start: date, end: dat
         .join(Case, Case.id == Survey.case_id)
         .where(Survey.kind == "followup", Survey.sent_at >= begin, Survey.sent_at < finish)
     )
-    bad_reviews: list[tuple[list[Tally], int, int | None]] = []
+    bad_reviews: list[tuple[Tally, int, int | None]] = []
     for row in (await session.execute(surveyed)).all():
-        tallies = groups.of(row)
+        tally = groups.of(row.department, row.assignee_id)
         if row.appeal_status == "upheld":
-            for tally in tallies:
-                tally.appeals_upheld += 1
+            tally.appeals_upheld += 1
             continue  # an upheld appeal takes the rating out of every figure
-        answered = row.status == "answered"
-        for tally in tallies:
-            tally.surveys_sent += 1
-            if answered:
-                tally.surveys_answered += 1
-                if row.rating in LEVELS:
-                    tally.rated += 1
-                    tally.levels[row.rating] += 1
-                    tally.satisfied += row.rating in GOOD
-                    tally.bad_reviews += row.rating in BAD
-        if answered and row.rating in BAD:
-            bad_reviews.append((tallies, row.id, row.rectification_case_id))
+        tally.surveys_sent += 1
+        if row.status != "answered":
+            continue
+        tally.surveys_answered += 1
+        if row.rating in LEVELS:
+            tally.rated += 1
+            tally.levels[row.rating] += 1
+            tally.satisfied += row.rating in GOOD
+            tally.bad_reviews += row.rating in BAD
+        if row.rating in BAD:
+            bad_reviews.append((tally, row.id, row.rectification_case_id))
 
     rect_ids = [rid for _, _, rid in bad_reviews if rid]
     rectifications = (
@@ -219,14 +214,13 @@ async def build(session: AsyncSession, services: Services, start: date, end: dat
     for chunk in range(0, len(watched), 500):
         query = select(Callback.case_id).where(Callback.case_id.in_(watched[chunk : chunk + 500]), Callback.outcome == "reached")
         reached.update(await session.scalars(query))
-    for tallies, case_id, rect_id in bad_reviews:
+    for tally, case_id, rect_id in bad_reviews:
         rect = rectifications.get(rect_id) if rect_id is not None else None
         outcome = deadline_outcome(rect, now) if rect else None
-        for tally in tallies:
-            if outcome is not None:
-                tally.rectifications_decided += 1
-                tally.rectifications_on_time += outcome
-            tally.called_back += case_id in reached or rect_id in reached
+        if outcome is not None:
+            tally.rectifications_decided += 1
+            tally.rectifications_on_time += outcome
+        tally.called_back += case_id in reached or rect_id in reached
 
     callbacks_made = select(Callback.outcome, func.count()).where(Callback.created_at >= begin, Callback.created_at < finish)
     callback_counts = dict.fromkeys(("reached", "unreached"), 0)
@@ -294,11 +288,7 @@ async def _count_cases(
     # a cell per department-and-assignee pair as stored; pairs that name the same tally (an unknown id is 未分配) share it
     pairs: dict[tuple[str | None, int | None], int] = {}
     cell = np.array([pairs.setdefault(pair, len(pairs)) for pair in zip(columns[0], columns[1], strict=True)], dtype=np.int64)
-    names = groups.names
-    tallies = [
-        groups.cell((department or NO_DEPARTMENT, names.get(assignee, UNASSIGNED) if assignee else UNASSIGNED))
-        for department, assignee in pairs
-    ]
+    tallies = [groups.of(department, assignee) for department, assignee in pairs]
     begin, finish, now = (micros(moment) for moment in moments)
     opened = (created >= begin) & (created < finish)
     resolved = (resolved_at >= begin) & (resolved_at < finish)
