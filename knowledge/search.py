@@ -68,7 +68,7 @@ FAQ_CACHE = 4096  # procedures (per language) whose FAQ tokens are kept between 
 WORD_CACHE = 16384  # words whose spelling and index tokens are kept between questions (per index, per kind)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one hit is one ranking's: compared by identity, not by the whole procedure's fields
 class Hit:
     """One ranked procedure with its raw score, the share of the question it covers and the weight covered."""
 
@@ -383,9 +383,9 @@ class SearchIndex:
         rows = (self._keys[at] == keys).reshape(len(docs), len(known)).tolist()
         return {doc: set(compress(known, row)) for doc, row in zip(docs, rows)}
 
-    def _named_phrases(self, question: str, verbatim: list[str]) -> list[str]:
-        """The verbatim titles and keywords the question names itself: 去世 implies 死亡医学证明 but does not name it."""
-        as_written = self.synonyms.rewrite(normalize(question), narrower=False)
+    def _named_phrases(self, clean: str, verbatim: list[str]) -> list[str]:
+        """The verbatim titles and keywords the (normalised) question names itself: 去世 implies 死亡医学证明 but does not name it."""
+        as_written = self.synonyms.rewrite(clean, narrower=False)
         return [t for t in verbatim if t.startswith(QUESTION)] + self._phrase_tokens(as_written)
 
     def _hit(self, parts: list[str], has: set[str]) -> float:
@@ -545,14 +545,17 @@ class SearchIndex:
 
     def query_words(self, question: str) -> tuple[str, list[str], list[str]]:
         """The question normalised and rewritten into the office's vocabulary, its content words, and out-of-scope markers."""
-        clean = normalize(question)
+        return self._clean_words(normalize(question))
+
+    def _clean_words(self, clean: str) -> tuple[str, list[str], list[str]]:
         rewritten = self.synonyms.rewrite(clean)
         content = [self._spell(w) for w in words(rewritten) if not is_stopword(w)]
         return rewritten, content, self.synonyms.scope_words(clean)
 
     def search(self, question: str, limit: int = 5, explain: bool = False) -> SearchResult:
         """Rank procedures for a question; decide whether the best one is a confident answer, a choice, or only a guess."""
-        rewritten, content, scope_words = self.query_words(question)
+        clean = normalize(question)
+        rewritten, content, scope_words = self._clean_words(clean)
         if not content or not self.procedures:
             return SearchResult((), False, False)
         query = []
@@ -589,7 +592,7 @@ class SearchIndex:
         top = np.argpartition(-scores, count - 1)[:count] if count < len(scores) else np.arange(len(scores))
         score_of = dict(zip(top.tolist(), scores[top].tolist()))
         ranked = sorted((i for i, score in score_of.items() if score > 0), key=lambda i: -score_of[i])
-        if scope_words and any(len(token) >= 6 for token in self._named_phrases(question, verbatim)):
+        if scope_words and any(len(token) >= 6 for token in self._named_phrases(clean, verbatim)):
             scope_words = []  # the question names one of our procedures by its own title or keyword (出生证明 … 结婚证): it is ours
         scope = SCOPE_WEIGHT * self._scope_idf * len(scope_words) + unseen
         wanted = list(verbatim)  # what _coverage and _titled_rival look up, for the ranked procedures only
@@ -621,7 +624,7 @@ class SearchIndex:
             )
         best = hits[0]
         # the question's topic is something else, with our word as its object: a product's use, a service's price, an exam
-        topic = other_topic(normalize(question))
+        topic = other_topic(clean)
         aside = bool(topic)
         confident = best.coverage >= CONFIDENT and best.evidence >= MIN_EVIDENCE and not aside
         dominant = not confident and not aside and not scope_words and _dominates(hits, matched_words, top_score)
@@ -648,7 +651,7 @@ class SearchIndex:
             and h.score > best.score
             and self._titled_rival(present[self._doc[h.procedure.id]], found, matched_words[0], query)
         ]
-        if confident and compares(normalize(question)):
+        if confident and compares(clean):
             # two things compared: a runner-up whose title names one the best's title does not is the other side
             has_best = present[self._doc[best.procedure.id]]
             close += [
