@@ -10,7 +10,8 @@ from knowledge.text import normalize
 CASE_NUMBER = re.compile(r"(?<![a-z0-9])(zx|ts|zg)[\s\-_]*(\d{8})[\s\-_]*(\d{4})(?![0-9])", re.IGNORECASE)
 CASE_NUMBER_ATTEMPT = re.compile(r"(?<![a-z])(zx|ts|zg)[\s\-_]*\d{4,}", re.IGNORECASE)
 
-_HELLO = r"(你好|您好|你们好|嗨|哈喽|哈啰|哈罗|喂|在吗|在不在|有人吗|有人在吗|有人没|听得到(吗|不|么|没)?|听得见(吗|不|么|没)?|能听到(吗|不|么)?|能听见(吗|不|么)?|早上好|上午好|中午好|下午好|晚上好|早|早安|打扰(一下|了|啦)?|hi|hello|hey|hi there|hello there|good (morning|afternoon|evening)|(is )?any(one|body) (there|here|around))"
+_ADDRESS = r"(同志|老师|师傅|小姐姐|小哥哥|美女|帅哥|亲|领导|工作人员|客服)"  # how citizens address the clerk
+_HELLO = r"(请问|你好|您好|你们好|嗨|哈喽|哈啰|哈罗|喂|在吗|在不在|有人吗|有人在吗|有人没|听得到(吗|不|么|没)?|听得见(吗|不|么|没)?|能听到(吗|不|么)?|能听见(吗|不|么)?|早上好|上午好|中午好|下午好|晚上好|早|早安|打扰(一下|了|啦)?|hi|hello|hey|hi there|hello there|good (morning|afternoon|evening)|(is )?any(one|body) (there|here|around))"
 # "may I ask something": the opener of a conversation, not yet a question
 _ASK_VERB = r"(咨询|问|问问|请教|打听)"
 _ASK_THING = r"(一下|一点|点|个|些|几个|一些)?(问题|事|事情|事儿)?"
@@ -20,7 +21,7 @@ _MAY_I_ASK = (
     r"(你|您)?(能|可以|会)(回答|帮我|帮个忙|帮帮我)(问题)?(吗|么|不|嘛)?|"
     r"(can|may|could) i ask (you )?(something|a question|some questions)|i have (a|some) questions?)"
 )
-_GREETING = re.compile(rf"^(({_HELLO}|{_MAY_I_ASK})[\s!！,，.。~～呀啊吗?？]*)+$")
+_GREETING = re.compile(rf"^(({_HELLO}|{_MAY_I_ASK}|{_ADDRESS})[\s!！,，.。~～呀啊吗?？]*)+$")
 _BYE_ZH = (
     r"再见|再会|回见|下次见|改天见|拜拜|拜|"
     r"(谢谢|感谢|多谢)(你|您)?(们)?(的)?(帮助|帮忙|解答|回答|耐心|服务)?|谢了|谢啦|辛苦(了|啦|你了|您了)|"
@@ -32,10 +33,10 @@ _BYE_EN = (
     r"88+|886|bye|goodbye|bye bye|see you( later| soon)?|thanks?( you)?( (very|so) much| a lot)?|many thanks|cheers|thx|ty|okay|got it|great|"
     r"that'?s all|that is all|no more questions|have a (nice|good) day"
 )
-_GOODBYE = re.compile(rf"^(({_BYE_ZH}|{_BYE_EN})[\s!！,，.。~～了啦呀啊哈吧]*)+$")
+_GOODBYE = re.compile(rf"^(({_BYE_ZH}|{_BYE_EN}|{_ADDRESS})[\s!！,，.。~～了啦呀啊哈吧]*)+$")
 _MENU = re.compile(r"^(菜单|帮助|主菜单|menu|help|start|开始)$")
 # "what can you do": asking for the menu in words (the bot, the desk or "here" is who is asked, so no procedure question matches)
-_WHO = r"((那个|请问|嗯|就是)[\s,，]*)?(这个|你们这个|你们的|你这个|你们|你)?(你|你们|您|这里|这儿|这边|在这|在这里|在这儿|咨询台|机器人|小助手|助手|本平台|平台)"
+_WHO = r"((那个|请问|嗯|就是)[\s,，]*)?(这个|你们这个|你们的|你这个|你们|你)?(你|你们|您|这里|这儿|这边|在这|在这里|在这儿|咨询台|机器人|小助手|助手|本平台|平台|公众号|小程序|这个号)"
 _SHOW = r"([\s,，]*(列一下|列出来|列个清单|说一下|介绍一下|讲一下)(给我)?(看看|听听)?(吧)?)?"  # "... list them for me"
 _MENU_ASK = re.compile(
     rf"^{_WHO}?(都|一般|主要|还)?(能|可以|会|能够)(帮我|帮忙|帮)?(做|干|办|办理|问|咨询|查|提供|回答)(些|点)?(什么|啥|哪些)(服务|业务|事|事情|事儿|问题|功能|事项)?(呢|呀|啊|吗)?{_SHOW}$|"
@@ -46,16 +47,16 @@ _MENU_ASK = re.compile(
 _STAFF = r"(工作人员|客服|人工|真人|活人|窗口人员|办事人员|接待人员)"
 _HANDOFF = re.compile(
     r"^(人工|人工服务|人工客服|客服|真人)$|转人工|(有没有|有无|有)(人工|真人|客服)(服务|客服)?(吗|么|没有?)?$|人工服务|人工客服|找人工|要人工|真人|活人|接个人|换个人|"
-    r"(找|叫|转|接|让)(个|一个|一位)?(懂行的?|专业的?|明白的?|懂的|管事的?|负责的?)?(工作人员|客服|人)(来|跟我|和我|接|回|处理|聊|说)|"
+    r"(找|叫|转|接|让)(个|一个|一位)?(懂行的?|专业的?|明白的?|懂的|管事的?|负责的?)?(工作人员|客服|人)(直接|亲自)?(来|跟我|和我|接|回|处理|聊|说)|"
     rf"(找|叫|联系|转接?)(个|一个|一位|你们的?)?{_STAFF}|{_STAFF}(直接|亲自)?(联系|回复|处理|打电话给|回电话给|给我(打|回)(个|一个)?电话|打给)|"
     rf"(跟|和|同|与)(你们的?)?{_STAFF}(直接)?(聊|说|谈|沟通|通话|联系)|别(是)?机器人|不要机器人|不想(跟|和)机器人|"
     r"\bhuman\b|\breal person\b|\bagent\b|\boperator\b|(?<!legal )\brepresentative\b|"
     r"\b(speak|talk|chat) (to|with) (a |an |some|your |someone|somebody)?(person|one|body|staff|officer|member of staff)?"
 )
 _COMPLAINT_INFO = re.compile(
-    r"(投诉|举报|监督|反映)(电话|热线|方式|渠道|邮箱|信箱|途径|号码|地址|窗口|部门)|(去哪|到哪|在哪|哪里|哪儿|怎么|如何|找谁|找哪|向谁|哪个部门|有什么渠道|有没有).{0,8}(投诉|举报|反映)|"
+    r"(投诉|举报|监督|反映)的?(电话|热线|方式|渠道|邮箱|信箱|途径|号码|地址|窗口|部门)|(能不能|能否|可不可以|可以|能)(打.{0,8})?(投诉|举报|反映)(?!你们)|12345|12320|(去哪|到哪|在哪|哪里|哪儿|怎么|如何|找谁|找哪|向谁|哪个部门|有什么渠道|有没有).{0,8}(投诉|举报|反映)|"
     r"(投诉|举报).{0,16}(去哪|到哪|在哪|哪里|找谁|找哪|哪个部门|渠道|管道|途径|方式|电话|邮箱|信箱|怎么(办|弄|做)?$|吗$)|"
-    r"匿名(投诉|举报)|(投诉|举报)人?的?(信息|身份|个人信息)?.{0,6}(保密|泄露|泄漏|曝光)|"
+    r"匿名(投诉|举报)|(投诉|举报|反映)(?!你们).{0,24}(可以匿名|能匿名|匿名吗|归你们管|你们管吗|你们管不管|归谁管)|(归你们管|你们管吗|你们管不管|归谁管).{0,12}(投诉|举报|反映)|(投诉|举报)人?的?(信息|身份|个人信息)?.{0,6}(保密|泄露|泄漏|曝光)|"
     r"(complaint|report|supervision) (hotline|number|phone|line|channel|email)|(phone|telephone|number|hotline|e-?mail|mailbox|address|website|channel)s? (for|to|where)\b.{0,40}(complain|complaint|report)|"
     r"(where|how) (can|do|should|could) i (send|submit|address|email) (a |my )?complaint|(number|phone|hotline|e-?mail|address) (do|should|can|could) i (call|ring|dial|use|write to|email|send)\b.{0,20}(complain|complaint|report)|hotline|where (can|do|should) i (report|complain)|how (can|do) i (report|complain)|report (anonymously|a |an )"
 )
@@ -77,7 +78,7 @@ _COMPLAINT = re.compile(
     rf"投诉|举报|{_CONDUCT}|\bcomplain|\bcomplaint|\brude\b|unfriendly|unprofessional|yell(ed|ing)? at|shout(ed|ing)? at|unfair|bribe|kickback|terrible service"
 )
 _STATUS = re.compile(
-    r"进度|进展|处理得?怎么样|处理(结果|到哪)|办到哪|审(批|核)(得)?(怎么样|到哪|结果|好了没|通过了没)|(怎么样了|到哪一?步了|到哪了)$|有结果了?吗|什么时候(答复|回复|处理)|查询?(我的)?(投诉|工单|案件|事项)|我的(投诉|工单|案件)|"
+    r"进度|进展|处理得?怎么样|处理(结果|到哪)|办到哪|审(批|核)(得)?(怎么样|到哪|结果|好了没|通过了没)|(怎么样了|到哪一?步了|到哪了)$|有结果了?吗|(办|弄|批|审)(好|完|下来)了(没有?|吗|么|没)|(能|可以)(去)?(拿|取|领)了(吗|么|没)|什么时候(答复|回复|处理)|查询?(我的)?(投诉|工单|案件|事项)|我的(投诉|工单|案件)|"
     r"(投诉|举报|反映|申请|材料|件|事情?).{0,12}(有|有没有|还没|还没有)(回复|答复|结果|消息|回音|下文|人处理)|"
     r"(申请|投诉|举报|材料|件|事情?).{0,8}(现在|目前)?(是)?(什么|啥)状态|"
     r"status|progress|my (case|complaint)|track"
@@ -85,18 +86,20 @@ _STATUS = re.compile(
 # how long a reply takes in general (举报后多久会有回复) is the channels' time limit, not the status of one's own case
 _HOW_LONG = re.compile(r"(多久|多长时间|几个?工作日|几天)(会|能|才能?|可以)?(有|给)?(回复|答复|结果|处理|回音)|how long (does|will|until)")
 _MINE = re.compile(r"我的|我们的|我(上|前|昨|今)|我(提交|反映|投诉|举报|申请)的|\bmy\b|\bi (filed|sent|submitted|reported)\b")
-_DATA = r"(数据|信息|资料|记录|隐私|账号|账户|聊天记录|对话记录|手机号码?|电话号码?|身份证号?)"
+_DATA = r"(数据|信息|资料|记录|隐私|账号|账户|聊天记录|对话记录|手机号码?|电话号码?|身份证号?|身份证照片|照片)"
+_MY = r"(我的?|本人的?|我们的?|我(发|提供|上传|填|填写|留|给你们?)的)"
 _DELETE = re.compile(
     rf"(删除|删掉|删了|清除|清空|抹掉|销毁|注销)(掉)?(我|我的|本人的?|个人的?)?(全部|所有|的)*(个人)?{_DATA}|"
     rf"(删除|删掉|清除|清空|注销)(掉)?(我|本人)(在)?(这里|这儿|这边|你们这里?|平台上?|系统里?)的?(全部|所有)?(个人)?{_DATA}|"
     # what is kept about me: the privacy notice comes with the deletion offer
-    rf"(会|是否|有没有|会不会)(保存|保留|存储|存|留存|记录|收集)(下)?(我的?|本人的?|我们的?)(个人)?{_DATA}|"
+    rf"(会|是否|有没有|会不会)(保存|保留|存储|存|留存|记录|收集)(下)?{_MY}(个人)?{_DATA}|"
+    rf"{_DATA}.{{0,12}}(会不会|会|是否|有没有|不会)(被)?(泄露|泄漏|外泄|泄密|流出|卖给|给别人|被别人|被人)|"
     rf"(保存|保留|存储|收集|记录|掌握)了(我|本人)(哪些|什么|多少)(个人)?{_DATA}|"
     rf"(我|本人)的?(个人)?{_DATA}(你们)?(都)?(保存|保留|存储|存|收集|记录)了(哪些|什么|多少)|"
     r"(what|which) (personal )?(data|information|info|details) (do|did|will) you (keep|store|save|collect|have|hold)|"
     r"do you (keep|store|save|collect|record) (my|our|personal) (data|information|info|chats?|conversations?|messages)|"
     rf"(我|本人|个人).{{0,20}}{_DATA}.{{0,16}}(删除|删掉|删了|清除|清空|抹掉|销毁)|"
-    rf"(不想|不要|别|不希望|不愿意|不同意)(让|被)?(你们|贵单位|系统|平台)?(再)?(保存|保留|存储|存着|留着|记录|收集|使用)(我的?|本人的?){_DATA}|"
+    rf"(不想|不要|别|不希望|不愿意|不同意)(让|被)?(你们|贵单位|系统|平台)?(再)?(保存|保留|存储|存着|存|留着|记录|收集|使用)(我的?|本人的?){_DATA}|"
     r"撤回(授权|同意)|撤销(授权|同意)|"
     r"(delete|erase|remove|wipe) (all )?(of )?(my (personal )?(data|information|info|account|details|records)|everything (you have )?(about|on|of) me)|"
     r"forget me|erase my|withdraw (my )?consent"

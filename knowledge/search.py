@@ -17,15 +17,19 @@ from knowledge.synonyms import Synonyms
 from knowledge.text import (
     chinese_chars,
     compares,
+    drop_negated,
     index_tokens,
     is_soft,
     is_stopword,
     latin_words,
+    next_step,
     normalize,
     other_topic,
+    owned_scope,
     phrase_token,
     phrases,
     rarity,
+    reports,
     word_tokens,
     words,
 )
@@ -68,7 +72,7 @@ FAQ_CACHE = 4096  # procedures (per language) whose FAQ tokens are kept between 
 WORD_CACHE = 16384  # words whose spelling and index tokens are kept between questions (per index, per kind)
 
 
-@dataclass(frozen=True, eq=False)  # one hit is one ranking's: compared by identity, not by the whole procedure's fields
+@dataclass(frozen=True)
 class Hit:
     """One ranked procedure with its raw score, the share of the question it covers and the weight covered."""
 
@@ -76,6 +80,16 @@ class Hit:
     score: float
     coverage: float
     evidence: float = 0.0
+
+    def _key(self) -> tuple[str, float, float, float]:
+        return self.procedure.id, self.score, self.coverage, self.evidence
+
+    # a procedure's id names it within a knowledge base: comparing every field of two procedures was a tenth of a search
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Hit) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
 
 
 @dataclass(frozen=True)
@@ -130,6 +144,13 @@ class SearchResult:
             return self.choices(limit)  # every word is shared by many procedures: the likeliest of them
         top = max((h.score for h in self.hits), default=0.0)
         return [h.procedure for h in self.hits if h.coverage >= GUESS and h.evidence >= MIN_GUESS_EVIDENCE and h.score >= top * 0.5][:limit]
+
+
+def _without(text: str, spans: Sequence[str]) -> str:
+    """The text with each of the spans blanked out: what it says outside them."""
+    for span in spans:
+        text = text.replace(span, " ")
+    return text
 
 
 def _shared_prefix(a: str, b: str) -> int:
@@ -528,6 +549,35 @@ class SearchIndex:
         shares = [min(self._postings[t][0].size for t in parts) / self._n for word, parts, _ in query if not is_soft(word)]
         return bool(shares) and min(shares) >= VAGUE_SHARE
 
+    def _to_channel(self, scored: list[tuple[Hit, list[str]]], present: dict[int, set[str]], report: str) -> bool:
+        """Put first the procedure whose title holds the report word (举报 → 投诉举报渠道), when the question asks where to report."""
+        if not report:
+            return False
+        parts, _ = self._known(self.synonyms.rewrite(report).strip())
+        for i, (hit, _) in enumerate(scored):
+            has = present[self._doc[hit.procedure.id]]
+            if parts and hit.evidence >= MIN_EVIDENCE and all(TITLE + t in has for t in parts):
+                scored.insert(0, scored.pop(i))
+                return True
+        return False
+
+    def _step_words(self, clean: str) -> list[tuple[str, list[str], float]]:
+        """The words after "already obtained" as written (火化 stays 火化), each with its known tokens (none if unknown)."""
+        step = next_step(clean)
+        if not step:
+            return []
+        written = self.synonyms.rewrite(step, narrower=False)
+        return [(w, *self._known(w)) for w in dict.fromkeys(words(written)) if len(w) > 1 and not is_stopword(w) and not is_soft(w)]
+
+    def _elsewhere(self, clean: str, step: list[tuple[str, list[str], float]], has_best: set[str]) -> str:
+        """The next step the question asks about: another office's topic, or words the best procedure (the document in hand) lacks."""
+        if not step:
+            return ""
+        theirs = self.synonyms.scope_words(next_step(clean))
+        if theirs:
+            return theirs[0]
+        return "" if any(parts and self._hit(parts, has_best) >= 1.0 for _, parts, _ in step) else step[0][0]
+
     def faq_tokens(self, procedure: Procedure, lang: str) -> tuple[frozenset[str], tuple[frozenset[str], ...]]:
         """The tokens of a procedure's title and keywords, and of each FAQ question, in `lang` (kept for the last few thousand)."""
         key = (id(procedure), lang)
@@ -555,7 +605,7 @@ class SearchIndex:
     def search(self, question: str, limit: int = 5, explain: bool = False) -> SearchResult:
         """Rank procedures for a question; decide whether the best one is a confident answer, a choice, or only a guess."""
         clean = normalize(question)
-        rewritten, content, scope_words = self._clean_words(clean)
+        rewritten, content, scope_words = self._clean_words(drop_negated(clean))
         if not content or not self.procedures:
             return SearchResult((), False, False)
         query = []
@@ -592,11 +642,16 @@ class SearchIndex:
         top = np.argpartition(-scores, count - 1)[:count] if count < len(scores) else np.arange(len(scores))
         score_of = dict(zip(top.tolist(), scores[top].tolist()))
         ranked = sorted((i for i, score in score_of.items() if score > 0), key=lambda i: -score_of[i])
-        if scope_words and any(len(token) >= 6 for token in self._named_phrases(clean, verbatim)):
+        if (
+            scope_words
+            and not owned_scope(clean, scope_words)
+            and any(len(token) >= 6 for token in self._named_phrases(_without(clean, scope_words), verbatim))
+        ):
             scope_words = []  # the question names one of our procedures by its own title or keyword (出生证明 … 结婚证): it is ours
         scope = SCOPE_WEIGHT * self._scope_idf * len(scope_words) + unseen
+        step = self._step_words(clean)
         wanted = list(verbatim)  # what _coverage and _titled_rival look up, for the ranked procedures only
-        for word, parts, _ in query:
+        for word, parts, _ in [*query, *step]:
             wanted += parts
             wanted += [ANCHOR + t for t in parts]
             wanted += [TITLE + t for t in parts]
@@ -612,6 +667,7 @@ class SearchIndex:
         top_score = scored[0][0].score if scored else 1.0
         scored.sort(key=lambda pair: -_rank(pair[0], top_score))
         demoted = self._promote_titled(scored, present, query)
+        reported = not scope_words and self._to_channel(scored, present, reports(clean))
         hits = [hit for hit, _ in scored]
         matched_words = [found for _, found in scored]
         if not hits:
@@ -624,7 +680,7 @@ class SearchIndex:
             )
         best = hits[0]
         # the question's topic is something else, with our word as its object: a product's use, a service's price, an exam
-        topic = other_topic(clean)
+        topic = other_topic(clean) or self._elsewhere(clean, step, present[self._doc[best.procedure.id]])
         aside = bool(topic)
         confident = best.coverage >= CONFIDENT and best.evidence >= MIN_EVIDENCE and not aside
         dominant = not confident and not aside and not scope_words and _dominates(hits, matched_words, top_score)
@@ -648,7 +704,7 @@ class SearchIndex:
             and h is not demoted
             and h.coverage >= GUESS
             and h.evidence >= MIN_EVIDENCE
-            and h.score > best.score
+            and (h.score > best.score or (h.evidence > best.evidence and best.coverage < CONFIDENT + CLOSE_GAP))
             and self._titled_rival(present[self._doc[h.procedure.id]], found, matched_words[0], query)
         ]
         if confident and compares(clean):
@@ -664,6 +720,8 @@ class SearchIndex:
         vague = sum(h.coverage >= CONFIDENT for h in hits) >= 2 and self._vague(query) and not verbatim
         # one keyword word is thin evidence for a fresh wording (打疫苗疼不疼, 开个小诊所要投多少钱): better asked than guessed wrong
         thin = (confident or dominant) and self._thin(best, present[self._doc[best.procedure.id]], matched_words[0], query, verbatim)
+        if reported and not aside:
+            confident, dominant, close, vague, thin = True, False, [], False, False
         result = SearchResult(
             tuple(hits),
             confident or dominant,

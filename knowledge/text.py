@@ -567,7 +567,12 @@ def phrase_token(text: str) -> str:
 # what a question asks about a product, a business's service or an exam, not about a procedure of ours (消毒液能喝吗, 养老院一个月
 # 收费多少, 怎么考护士证): our keyword in it names the thing, not a licence to get, so it is no confident answer on its own
 _OTHER_TOPIC = re.compile(
-    r"(馆|店|厅|场|酒店|宾馆|会所|院)(几点|什么时候|啥时候)(开门|关门|营业|开|关)|疼不疼|痛不痛|疼吗|痛吗|(什么|哪些|哪种|哪几种)疫苗|哪里买|在哪买|哪儿买|去哪买|"
+    r"(馆|店|厅|场|酒店|宾馆|会所|院)(几点|什么时候|啥时候)(开门|关门|营业|开|关)|"
+    # a hospital's or a canteen's own phone, address or hours: theirs to give, not the window's
+    r"(医院|住院部|食堂|饭堂|餐厅)的?(电话|地址|在哪|位置|几点|开饭|营业|开门|上班时间|门诊时间)|(食堂|饭堂|餐厅).{0,6}(几点|开饭|开门|营业)|"
+    r"\b(hospital|cafeteria|canteen)'?s? (phone|number|address|opening hours|visiting hours)|"
+    # which doctor, hospital or check-up is good or cheap: a recommendation, not a procedure
+    r"\brecommend (a|an|me|some|any)\b|推荐(一个|一家|个|家|几家)?(好的|靠谱的|便宜的)?(医院|医生|诊所|牙医|体检)|(哪家|哪个|哪里)(医院)?(便宜|靠谱|划算)|\b(cafeteria|canteen) (open|opens|close|closes)\b|疼不疼|痛不痛|疼吗|痛吗|(什么|哪些|哪种|哪几种)疫苗|哪里买|在哪买|哪儿买|去哪买|"
     r"能喝|能吃|能不能喝|能不能吃|可以喝|可以吃|喝了|吃了会|安全吗|安不安全|伤身体|有毒|有害|致癌|好用|哪个牌子|什么牌子|哪家好|怎么用|怎么使用|怎么稀释|"
     r"一个月(收费|多少钱|要多少|费用)|(一次|一晚|一天|一小时|一节课|一个疗程)(收费|多少钱|要多少)|多少钱一(次|晚|天|个月|小时|节)|门票|会员|办卡|退款|退钱|"
     r"考试|报考|考试报名|报名考试|成绩|分数线|怎么考|考证|难不难|好考|题库|"
@@ -601,3 +606,46 @@ def other_topic(text: str) -> str:
         return animal.group(0)
     found = _OTHER_TOPIC.search(text)
     return found.group(0) if found and not _OFFICE_ACTION.search(text) else ""
+
+
+# our document already in hand, then a question about what comes next (出生证已经拿到了，户口去哪上): the next step is often
+# another office's, and the part after the marker says which
+_DONE = re.compile(
+    r"(已经|早就|都)(拿到|领到|开好|开出来|办好|办下来|办完|拿了|领了|开了)了?|(拿到|领到|开好|开出来|办好|办下来)了|"
+    r"\b(is|are|was|were) (done|ready|issued|sorted)\b|\b(already|now) (got|have|received)\b|\bi(?:'ve| have) (got|received)\b"
+)
+
+
+def next_step(text: str) -> str:
+    """The part of the normalised question after "already obtained" (出生证已经拿到了，…), or "" when it says no such thing."""
+    found = _DONE.search(text)
+    return text[found.end() :] if found else ""
+
+
+# "a nurse, not a doctor" (我是护士不是医生): the word after the negation is what the question is not about
+_NEGATED = re.compile(
+    r"(?<!是)(?<!要)不是(一个|个|一名|名|位)?[\u4e00-\u9fff]{1,5}(?=[,，.。;；!！?？\s]|$)|,\s*not an? [a-z]+(?=[,.;!?]|$)"
+)
+
+
+def drop_negated(text: str) -> str:
+    """The normalised question without what it says it is not (我是护士不是医生 → 我是护士)."""
+    return _NEGATED.sub(" ", text)
+
+
+# where or how to report someone (想举报物业，打哪个电话): the channels are the answer, whatever the report is about
+_REPORTS = re.compile(
+    r"(举报|投诉|反映|检举)(?!你们).{0,16}(打哪个|打什么|哪个电话|什么电话|电话多少|电话是多少|热线|找谁|找哪|哪个部门|去哪|到哪|可以匿名|能匿名|匿名吗|归你们管|你们管吗)|"
+    r"(去哪|到哪|在哪|哪里|哪儿|找谁|向谁|哪个部门)(可以|能)?(举报|投诉|反映|检举)|\b(where|how) (can|do|should|could) i (report|complain)\b"
+)
+
+
+def reports(text: str) -> str:
+    """The report word of a normalised question asking where or how to report someone (举报), or ""."""
+    found = _REPORTS.search(text)
+    return next((g for g in (found.group(1), found.group(4), found.group(7)) if g), "") if found else ""
+
+
+def owned_scope(text: str, scope_words: list[str]) -> bool:
+    """An out-of-scope thing is what the question asks about, owned by something of ours (诊所的营业执照)."""
+    return any("的" + word in text for word in scope_words)

@@ -51,6 +51,18 @@ def test_the_issue_misses_are_answered_directly(kb, question, expected):
         ("注销我的个人信息", "privacy"),
         ("delete my data", "privacy"),
         ("你叫什么名字", "unknown"),
+        ("你好，请问有人在吗", "greeting"),
+        ("好的明白了，谢谢老师，再见", "goodbye"),
+        ("这个公众号都能办什么业务", "menu"),
+        ("能不能叫工作人员直接跟我说", "handoff"),
+        ("我填的手机号会不会泄露出去", "privacy"),
+        ("你们会不会保存我上传的身份证照片", "privacy"),
+        ("我不想让你们存我的身份证号", "privacy"),
+        ("上周交的材料，批下来了没有", "case_status"),
+        ("出生证明补办的，现在能去拿了吗", "case_status"),
+        ("饭店后厨脏得要命，你们卫生监督的电话是多少", "procedure"),
+        ("可以打12345举报美容院吗", "procedure"),
+        ("我要投诉你们窗口的人", "complaint"),
     ],
 )
 def test_intents_beyond_procedures(kb, question, intent):
@@ -272,7 +284,66 @@ def test_a_setting_word_inside_a_keyword_names_no_procedure(kb, question):
 def test_a_word_that_only_implies_our_procedure_does_not_make_another_office_s_topic_ours(kb):
     # 过世 implies the death certificate, but the question is about the pension (another office's)
     assert analyse(kb, "家里老人过世了，养老金怎么停发")["confident"] is False
-    assert analyse(kb, "死亡证明开好了，养老金怎么停发")["id"] == "death-certificate"
+    assert analyse(kb, "养老金停发要用死亡证明，死亡证明去哪开")["id"] == "death-certificate"
+
+
+@pytest.mark.parametrize(
+    "question", ["死亡证明开好了，养老金怎么停发", "孩子出生证已经拿到了，户口去哪上", "死亡证明已经开好了，火化怎么预约"]
+)
+def test_the_next_step_after_our_document_is_in_hand_is_another_office_s(kb, question):
+    result = analyse(kb, question)
+    assert result["intent"] == "unknown" and result["confident"] is False
+    assert kb.search(question).guesses() == []  # no "您是不是想问" about the document they already have
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [("出生证已经拿到了，上面名字写错了", "birth-certificate"), ("健康证办好了，有效期几年", "health-certificate")],
+)
+def test_a_question_about_the_document_in_hand_is_still_ours(kb, question, expected):
+    assert analyse(kb, question)["id"] == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("我是护士不是医生，注册是不是跟医生的流程不一样？我要换医院", "nurse-registration"),
+        (
+            "I'm a doctor, not a nurse. My new clinic says I need 执业注册 before I can see patients. How do I do it?",
+            "physician-registration",
+        ),
+    ],
+)
+def test_what_the_citizen_says_they_are_not_does_not_name_the_procedure(kb, question, expected):
+    assert analyse(kb, question)["id"] == expected
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "人民医院的电话是多少",
+        "你们食堂中午几点开饭",
+        "Is the hospital cafeteria open on Sundays?",
+        "想预约人民医院的专家号",
+        "市一院住院部探视时间几点到几点",
+    ],
+)
+def test_a_hospital_s_or_canteen_s_own_hours_and_phone_are_not_the_window_s(kb, question):
+    assert analyse(kb, question)["confident"] is False
+
+
+@pytest.mark.parametrize("question", ["出国留学要的国际旅行健康证明在哪办", "化妆品生产许可证怎么申请", "结婚登记要带什么证件"])
+def test_another_office_s_document_that_contains_our_keyword_is_not_ours(kb, question):
+    result = analyse(kb, question)
+    assert result["intent"] == "unknown"
+    assert kb.search(question).guesses() == []
+
+
+def test_a_barely_confident_answer_with_a_better_evidenced_titled_rival_is_a_choice(kb):
+    # 内科 makes the change of departments barely confident; 开个门诊部 + 执业许可证 name the new licence more strongly
+    result = analyse(kb, "我在医院干了十几年内科，想出来自己开个门诊部，执业许可证怎么办")
+    assert result["confident"] is False
+    assert "medical-institution-license" in [result["id"], *result["alternatives"]]
 
 
 def test_synonyms_can_rewrite_only_what_the_text_names(kb):
@@ -366,3 +437,22 @@ def test_two_procedures_compared_get_a_choice(kb):
 def test_a_childs_preventive_shot_is_a_vaccine(kb):
     result = kb.search("孩子打预防针要带什么")
     assert result.confident and result.hits[0].procedure.id == "vaccination-certificate"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "小区的二次供水水箱长了青苔，想举报物业，打哪个电话",
+        "我想举报一家足浴店用不消毒的毛巾，可以匿名吗",
+        "这家宾馆卫生太差，归你们管吗，我想举报",
+    ],
+)
+def test_where_to_report_someone_is_the_complaint_channels_whatever_the_report_is_about(kb, question):
+    result = analyse(kb, question)
+    assert (result["intent"], result["id"], result["confident"]) == ("procedure", "complaint-hotline", True)
+
+
+@pytest.mark.parametrize("question", ["开诊所的营业执照在哪里办", "健康证办下来了，接下来食品经营许可证去哪办"])
+def test_another_office_s_document_asked_about_beside_ours_is_not_ours(kb, question):
+    assert analyse(kb, question)["intent"] == "unknown"
+    assert kb.search(question).guesses() == []
