@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import compress
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 
@@ -144,6 +144,22 @@ class SearchResult:
             return self.choices(limit)  # every word is shared by many procedures: the likeliest of them
         top = max((h.score for h in self.hits), default=0.0)
         return [h.procedure for h in self.hits if h.coverage >= GUESS and h.evidence >= MIN_GUESS_EVIDENCE and h.score >= top * 0.5][:limit]
+
+
+class _Word(NamedTuple):
+    """A query word as _coverage reads it: its tokens and weights, and the looked-up names of its title and keyword postings."""
+
+    word: str
+    parts: tuple[str, ...]
+    idf: tuple[float, ...]
+    total: float  # the idf sum of its parts
+    weight: float  # halved for an everyday word
+    soft: bool  # a where/when/how-much word
+    shared: bool  # everyday, or a title/keyword word of many procedures: names none alone
+    own: bool  # one of the office's own words (synonyms.yaml)
+    kw: str
+    anchors: tuple[str, ...]
+    titles: tuple[str, ...]
 
 
 def _without(text: str, spans: Sequence[str]) -> str:
@@ -426,37 +442,58 @@ class SearchIndex:
             parts = [tokens[0]]
         return parts, max((self._idf[t] for t in parts), default=0.0)
 
+    def _prepare(self, query: list[tuple[str, list[str], float]]) -> tuple[bool, list[_Word]]:
+        """What _coverage needs of each query word that does not depend on the procedure: computed once per question."""
+        all_soft = all(is_soft(w) for w, _, _ in query)
+        prepared = []
+        for word, parts, weight in query:
+            soft, common = is_soft(word), self._generic(word)
+            idf = [self._idf[t] for t in parts]
+            prepared.append(
+                _Word(
+                    word,
+                    tuple(parts),
+                    tuple(idf),
+                    sum(idf),
+                    weight * GENERIC_SHARE if common and not soft else weight,
+                    soft,
+                    common or min(self._postings[t][0].size for t in parts) / self._n >= SHARED_ANCHOR,
+                    word in self._vocabulary,
+                    "kw:" + word,
+                    tuple(ANCHOR + t for t in parts),
+                    tuple(TITLE + t for t in parts),
+                )
+            )
+        return all_soft, prepared
+
     def _coverage(
-        self, has: set[str], query: list[tuple[str, list[str], float]], scope: float, phrases: list[str]
+        self, has: set[str], prepared: tuple[bool, list[_Word]], scope: float, phrases: list[str]
     ) -> tuple[float, float, list[str]]:
         """Share and weight of the question's known words this procedure has, and the words it matched.
 
         The weight is 0 unless one matched word is in the procedure's title or keywords, or a keyword is in the question verbatim.
         """
-        all_soft = all(is_soft(w) for w, _, _ in query)
-        generic = self._generic
+        all_soft, words = prepared
         total, matched, found = scope, 0.0, []
         verbatim = sum(self._idf[p] for p in phrases if p in has)
         anchored = verbatim > 0
         everyday = 0  # everyday words found in the title or keywords: two of them together (医院 + 广告) name a procedure
-        for word, parts, weight in query:
-            hit = self._hit(parts, has)
-            soft = is_soft(word)
-            if soft and hit < 1.0 and not all_soft:
+        for w in words:
+            if len(w.parts) == 1:
+                hit = 1.0 if w.parts[0] in has else 0.0
+            else:
+                hit = sum([idf for t, idf in zip(w.parts, w.idf) if t in has]) / w.total if w.total else 0.0
+            if w.soft and hit < 1.0 and not all_soft:
                 continue  # asking "where/when/how much" must not count against a procedure that answers it
-            common = generic(word)
-            if common and not soft:
-                weight *= GENERIC_SHARE
-            total += weight
-            matched += weight * hit
+            total += w.weight
+            matched += w.weight * hit
             if hit:
-                found.append(word)
-                if soft:
-                    anchored = anchored or all(TITLE + t in has for t in parts)
-                elif all(ANCHOR + t in has for t in parts):
-                    weak = common or min(self._postings[t][0].size for t in parts) / self._n >= SHARED_ANCHOR
+                found.append(w.word)
+                if w.soft:
+                    anchored = anchored or all(t in has for t in w.titles)
+                elif all(t in has for t in w.anchors):
                     # 小区 only inside the keyword 小区水箱卫生许可: a setting of the topic, not the topic
-                    weak = weak or not (word in self._vocabulary or "kw:" + word in has or all(TITLE + t in has for t in parts))
+                    weak = w.shared or not (w.own or w.kw in has or all(t in has for t in w.titles))
                     everyday += weak
                     anchored = anchored or not weak or everyday >= 2
         evidence = float(matched + verbatim) if anchored else 0.0
@@ -464,8 +501,8 @@ class SearchIndex:
             evidence = max(evidence, MIN_EVIDENCE)  # only where/when/phone words, and this procedure's title holds them: it is named
         return (float(matched / total) if total else 0.0), evidence, found
 
-    def _hit_of(self, doc: int, score: float, query, scope: float, verbatim: list[str], has: set[str]) -> tuple[Hit, list[str]]:
-        coverage, evidence, found = self._coverage(has, query, scope, verbatim)
+    def _hit_of(self, doc: int, score: float, prepared, scope: float, verbatim: list[str], has: set[str]) -> tuple[Hit, list[str]]:
+        coverage, evidence, found = self._coverage(has, prepared, scope, verbatim)
         return Hit(self.procedures[doc], score, coverage, evidence), found
 
     def _titled_rival(self, has: set[str], found: list[str], best_found: list[str], query) -> bool:
@@ -657,12 +694,13 @@ class SearchIndex:
             wanted += [TITLE + t for t in parts]
             wanted.append("kw:" + word)
         present = self._presence(wanted, ranked)
-        scored = [self._hit_of(i, score_of[i], query, scope, verbatim, present[i]) for i in ranked]
+        prepared = self._prepare(query)
+        scored = [self._hit_of(i, score_of[i], prepared, scope, verbatim, present[i]) for i in ranked]
         if strange and not any(_names_ours(hit, found) for hit, found in scored):
             # nothing of ours is named, not even by two everyday words together (医院 + 广告): the strange word is the topic
             scope_words = [*scope_words, *strange]
             scope += SCOPE_WEIGHT * self._scope_idf * len(strange)
-            scored = [self._hit_of(i, score_of[i], query, scope, verbatim, present[i]) for i in ranked]
+            scored = [self._hit_of(i, score_of[i], prepared, scope, verbatim, present[i]) for i in ranked]
         # a procedure that has every word of the question beats one that merely has its commonest word many times
         top_score = scored[0][0].score if scored else 1.0
         scored.sort(key=lambda pair: -_rank(pair[0], top_score))
