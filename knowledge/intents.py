@@ -11,7 +11,7 @@ CASE_NUMBER = re.compile(r"(?<![a-z0-9])(zx|ts|zg)[\s\-_]*(\d{8})[\s\-_]*(\d{4})
 CASE_NUMBER_ATTEMPT = re.compile(r"(?<![a-z])(zx|ts|zg)[\s\-_]*\d{4,}", re.IGNORECASE)
 
 _ADDRESS = r"(同志|老师|师傅|小姐姐|小哥哥|美女|帅哥|亲|领导|工作人员|客服)"  # how citizens address the clerk
-_HELLO = r"(请问|你好|您好|你们好|嗨|哈喽|哈啰|哈罗|喂|在吗|在不在|有人吗|有人在吗|有人没|听得到(吗|不|么|没)?|听得见(吗|不|么|没)?|能听到(吗|不|么)?|能听见(吗|不|么)?|早上好|上午好|中午好|下午好|晚上好|早|早安|打扰(一下|了|啦)?|hi|hello|hey|hi there|hello there|good (morning|afternoon|evening)|(is )?any(one|body) (there|here|around))"
+_HELLO = r"(请问|早晨|你好|您好|你们好|嗨|哈喽|哈啰|哈罗|喂|在吗|在不在|有人吗|有人在吗|有人没|听得到(吗|不|么|没)?|听得见(吗|不|么|没)?|能听到(吗|不|么)?|能听见(吗|不|么)?|早上好|上午好|中午好|下午好|晚上好|早|早安|打扰(一下|了|啦)?|hi|hello|hey|hi there|hello there|good (morning|afternoon|evening)|(is )?any(one|body) (there|here|around))"
 # "may I ask something": the opener of a conversation, not yet a question
 _ASK_VERB = r"(咨询|问|问问|请教|打听)"
 _ASK_THING = r"(一下|一点|点|个|些|几个|一些)?(问题|事|事情|事儿)?"
@@ -30,7 +30,7 @@ _BYE_ZH = (
     r"那?我?(明天|今天|下午|上午|改天|回头|过两天|这就|马上|现在)(就|再)?(去|来|过去|过来)(一趟|看看)?(吧)?|(那)?(就这些|就这样|先这样)|我走了|我先走了|我先下了"
 )
 _BYE_EN = (
-    r"88+|886|bye|goodbye|bye bye|see you( later| soon)?|thanks?( you)?( (very|so) much| a lot)?|many thanks|cheers|thx|ty|okay|got it|great|"
+    r"88+|886|bye|goodbye|bye bye|that'?s all i need(ed)?|that is all i need(ed)?|see you( later| soon)?|thanks?( you)?( (very|so) much| a lot)?|many thanks|cheers|thx|ty|okay|got it|great|"
     r"that'?s all|that is all|no more questions|have a (nice|good) day"
 )
 _GOODBYE = re.compile(rf"^(({_BYE_ZH}|{_BYE_EN}|{_ADDRESS})[\s!！,，.。~～了啦呀啊哈吧]*)+$")
@@ -42,7 +42,7 @@ _MENU_ASK = re.compile(
     rf"^{_WHO}?(都|一般|主要|还)?(能|可以|会|能够)(帮我|帮忙|帮)?(做|干|办|办理|问|咨询|查|提供|回答)(些|点)?(什么|啥|哪些)(服务|业务|事|事情|事儿|问题|功能|事项)?(呢|呀|啊|吗)?{_SHOW}$|"
     rf"^{_WHO}?(都)?(有|提供)(哪些|什么|啥)(服务|业务|功能|事项)(可以)?(咨询|办理?|问)?(呢|呀|啊|吗)?{_SHOW}$|^{_WHO}(都)?(能|可以)(办|办理|咨询|问)(哪些|什么|啥)(业务|事|事情|事儿|问题)|"
     r"^(功能|服务|业务)(列表|菜单|清单|目录)$|^(有)?(哪些|什么)(功能|服务|业务)(可以用|可以办|可以咨询)?$|"
-    r"^what (can|do) you (do|help( me)?( with)?|offer)|^how can you help|^what services|^what kind of (questions|things) can i ask|^what can i ask"
+    r"^what (can|do) you (do|help( me)?( with)?|offer)|^how can you help|^(what|which) (kind of )?services|^(a )?list of (all )?(your )?(procedures|services)|^what kind of (questions|things) can i ask|^what can i ask"
 )
 _STAFF = r"(工作人员|客服|人工|真人|活人|窗口人员|办事人员|接待人员)"
 _HANDOFF = re.compile(
@@ -64,6 +64,9 @@ _COMPLAINT_INFO = re.compile(
 _COMPLAINT_CONTACT = re.compile(
     r"(phone|telephone|number|hotline|e-?mail|mailbox|address|website|channel)s?\b.{0,30}\b(for|to) (file|make|lodge|submit|send) (a |my )?complaint"
 )
+# the number or place to report asked for outright (我要举报，打什么电话), about someone other than the office itself
+_CHANNEL_ASK = re.compile(r"打什么电话|打哪个电话|哪个电话|电话多少|电话是多少|(去|到)(哪里|哪儿|哪)(投诉|举报|反映)")
+_AT_US = re.compile(r"(投诉|举报)你们|你们(的)?(工作人员|窗口|态度|服务)|窗口(的)?(工作)?人员|(at|about) (your|the) (office|staff|window)")
 _COMPLAINT_SELF = re.compile(r"我要(投诉|举报)|我想(投诉|举报)你们|投诉你们|举报你们|(file|make|lodge) a complaint|i want to complain")
 # how staff behaved: a complaint about the service, whatever procedure words come with it
 _CONDUCT = (
@@ -75,13 +78,13 @@ _CONDUCT = (
 )
 _BEHAVIOUR = re.compile(_CONDUCT)
 _COMPLAINT = re.compile(
-    rf"投诉|举报|{_CONDUCT}|\bcomplain|\bcomplaint|\brude\b|unfriendly|unprofessional|yell(ed|ing)? at|shout(ed|ing)? at|unfair|bribe|kickback|terrible service"
+    rf"投诉|举报|{_CONDUCT}|\bcomplain|\bcomplaint|\b(nobody|no one|no-one) (ever )?(picks up|answers)|\bunacceptable\b|\brude\b|unfriendly|unprofessional|yell(ed|ing)? at|shout(ed|ing)? at|unfair|bribe|kickback|terrible service"
 )
 _STATUS = re.compile(
     r"进度|进展|处理得?怎么样|处理(结果|到哪)|办到哪|审(批|核)(得)?(怎么样|到哪|结果|好了没|通过了没)|(怎么样了|到哪一?步了|到哪了)$|有结果了?吗|(办|弄|批|审)(好|完|下来)了(没有?|吗|么|没)|(能|可以)(去)?(拿|取|领)了(吗|么|没)|什么时候(答复|回复|处理)|查询?(我的)?(投诉|工单|案件|事项)|我的(投诉|工单|案件)|"
     r"(投诉|举报|反映|申请|材料|件|事情?).{0,12}(有|有没有|还没|还没有)(回复|答复|结果|消息|回音|下文|人处理)|"
     r"(申请|投诉|举报|材料|件|事情?).{0,8}(现在|目前)?(是)?(什么|啥)状态|"
-    r"status|progress|my (case|complaint)|track"
+    r"status|progress|my (case|complaint)|track|\bany (updates?|news)\b|\bheard (back|nothing)\b"
 )
 # how long a reply takes in general (举报后多久会有回复) is the channels' time limit, not the status of one's own case
 _HOW_LONG = re.compile(r"(多久|多长时间|几个?工作日|几天)(会|能|才能?|可以)?(有|给)?(回复|答复|结果|处理|回音)|how long (does|will|until)")
@@ -94,6 +97,8 @@ _DELETE = re.compile(
     # what is kept about me: the privacy notice comes with the deletion offer
     rf"(会|是否|有没有|会不会)(保存|保留|存储|存|留存|记录|收集)(下)?{_MY}(个人)?{_DATA}|"
     rf"{_DATA}.{{0,12}}(会不会|会|是否|有没有|不会)(被)?(泄露|泄漏|外泄|泄密|流出|卖给|给别人|被别人|被人)|"
+    r"who (can|will|could) see (my|the) .{0,30}(i sent|i gave|i provided|data|information|details)|"
+    r"(will|would|could) (my|the) (personal )?(data|information|info|details|id|passport|phone)( number)? .{0,20}(leak|be leaked|be shared|be sold)|"
     rf"(保存|保留|存储|收集|记录|掌握)了(我|本人)(哪些|什么|多少)(个人)?{_DATA}|"
     rf"(我|本人)的?(个人)?{_DATA}(你们)?(都)?(保存|保留|存储|存|收集|记录)了(哪些|什么|多少)|"
     r"(what|which) (personal )?(data|information|info|details) (do|did|will) you (keep|store|save|collect|have|hold)|"
@@ -153,7 +158,8 @@ def detect(text: str) -> Intent:
         return Intent("case_status")
     if general and not _BEHAVIOUR.search(clean):
         return Intent("procedure")
-    if _COMPLAINT_INFO.search(clean) and (not _COMPLAINT_SELF.search(clean) or _COMPLAINT_CONTACT.search(clean)):
+    channel = _COMPLAINT_CONTACT.search(clean) or (_CHANNEL_ASK.search(clean) and not _AT_US.search(clean))
+    if _COMPLAINT_INFO.search(clean) and (not _COMPLAINT_SELF.search(clean) or channel):
         return Intent("procedure")
     if _COMPLAINT.search(clean):
         return Intent("complaint")

@@ -162,6 +162,12 @@ class _Word(NamedTuple):
     titles: tuple[str, ...]
 
 
+def _asks_only_where(token: str) -> bool:
+    """A verbatim keyword made of where/when/phone words alone (phone number): it names no topic of ours against another office's."""
+    parts = token[3:].split(" ") if token[3:].isascii() else [token[3:]]
+    return all(is_soft(part) for part in parts)
+
+
 def _without(text: str, spans: Sequence[str]) -> str:
     """The text with each of the spans blanked out: what it says outside them."""
     for span in spans:
@@ -540,6 +546,30 @@ class SearchIndex:
                 return best
         return None
 
+    def _title_over_extras(self, scored: list[tuple[Hit, list[str]]], present: dict[int, set[str]], query) -> bool:
+        """Put first a confident runner-up whose title holds a word of the question the best lacks, when the best leads only by
+        words outside its own title (renewal … barber shop: "shop" is in the new licence's keywords, "renewal" in the other's title).
+
+        The old best stays a close rival, so the citizen gets a choice with the titled reading first, not a silent swap.
+        """
+        if len(scored) < 2:
+            return False
+        best, best_found = scored[0]
+        has_best = present[self._doc[best.procedure.id]]
+        parts_of = {word: parts for word, parts, _ in query}
+        for i, (hit, found) in enumerate(scored[1:3], start=1):
+            extras = [w for w in best_found if w not in found and not is_soft(w)]
+            if (
+                hit.coverage >= CONFIDENT
+                and hit.evidence >= MIN_EVIDENCE
+                and extras
+                and not any(all(ANCHOR + t in has_best for t in parts_of[w]) for w in extras)
+                and self._titled_rival(present[self._doc[hit.procedure.id]], found, best_found, query)
+            ):
+                scored.insert(0, scored.pop(i))
+                return True
+        return False
+
     def _compared_rival(self, has: set[str], found: list[str], has_best: set[str], query) -> bool:
         """The hit's title has a word of the question that names something and that the best's title lacks."""
         parts_of = {word: parts for word, parts, _ in query}
@@ -682,7 +712,9 @@ class SearchIndex:
         if (
             scope_words
             and not owned_scope(clean, scope_words)
-            and any(len(token) >= 6 for token in self._named_phrases(_without(clean, scope_words), verbatim))
+            and any(
+                len(token) >= 6 and not _asks_only_where(token) for token in self._named_phrases(_without(clean, scope_words), verbatim)
+            )
         ):
             scope_words = []  # the question names one of our procedures by its own title or keyword (出生证明 … 结婚证): it is ours
         scope = SCOPE_WEIGHT * self._scope_idf * len(scope_words) + unseen
@@ -705,6 +737,8 @@ class SearchIndex:
         top_score = scored[0][0].score if scored else 1.0
         scored.sort(key=lambda pair: -_rank(pair[0], top_score))
         demoted = self._promote_titled(scored, present, query)
+        if demoted is None:
+            self._title_over_extras(scored, present, query)
         reported = not scope_words and self._to_channel(scored, present, reports(clean))
         hits = [hit for hit, _ in scored]
         matched_words = [found for _, found in scored]

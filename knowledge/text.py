@@ -453,11 +453,38 @@ def warm_up() -> None:
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff0-\uffff]")
 
 
+# Cantonese as Hong Kong citizens type it, in Mandarin words (你哋地址喺边度 → 你们地址在哪里): only characters and words
+# that are Cantonese alone, so no Mandarin question changes
+_CANTONESE = {
+    "你哋": "你们",
+    "我哋": "我们",
+    "佢哋": "他们",
+    "边度": "哪里",
+    "喺": "在",
+    "嘅": "的",
+    "做咩": "做什么",
+    "咩": "什么",
+    "点样": "怎么",
+    "唔该晒": "谢谢",
+    "唔该": "谢谢",
+    "多谢晒": "谢谢",
+    "冇": "没有",
+    "睇": "看",
+    "俾": "给",
+}
+_CANTONESE_WORDS = re.compile("|".join(sorted(_CANTONESE, key=len, reverse=True)))
+
+
 def normalize(text: str, limit: int = MAX_QUERY_CHARS, *, simplify: bool = True) -> str:
-    """NFKC-fold, lowercase, drop control characters, collapse white space, cut to `limit`; traditional → simplified Chinese."""
+    """NFKC-fold, lowercase, drop control characters, collapse white space, cut to `limit`; traditional → simplified Chinese.
+
+    With `simplify` (a citizen's question, not procedure text) Cantonese words are also read as their Mandarin ones.
+    """
     text = unicodedata.normalize("NFKC", _CONTROL.sub(" ", text[: limit * 4]))
     text = " ".join(text.lower().split())[:limit]
-    return zhconv.convert(text, "zh-cn") if simplify and has_cjk(text) else text
+    if not simplify or not has_cjk(text):
+        return text
+    return _CANTONESE_WORDS.sub(lambda m: _CANTONESE[m.group(0)], zhconv.convert(text, "zh-cn"))
 
 
 def has_cjk(text: str) -> bool:

@@ -456,3 +456,40 @@ def test_where_to_report_someone_is_the_complaint_channels_whatever_the_report_i
 def test_another_office_s_document_asked_about_beside_ours_is_not_ours(kb, question):
     assert analyse(kb, question)["intent"] == "unknown"
     assert kb.search(question).guesses() == []
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("早晨", "greeting"),
+        ("唔该晒，拜拜", "goodbye"),
+        ("你哋可以做咩", "menu"),
+        ("我想刪除我嘅個人資料", "privacy"),
+        ("That's all I need, thanks", "goodbye"),
+        ("which services do you offer?", "menu"),
+        ("I applied for the nurse registration last month, any update?", "case_status"),
+        ("Who can see the ID number I sent you?", "privacy"),
+        ("nobody ever picks up your phone, it's unacceptable", "complaint"),
+        ("泳池的水很臭，我要举报，打什么电话", "procedure"),
+        ("我要举报你们窗口的人，打什么电话", "complaint"),
+    ],
+)
+def test_cantonese_and_english_forms_of_the_intents(kb, question, intent):
+    assert analyse(kb, question)["intent"] == intent
+
+
+def test_cantonese_words_are_read_as_mandarin(kb):
+    result = analyse(kb, "你哋嘅地址喺邊度")
+    assert result["id"] == "office-hours-location"
+
+
+def test_a_keyword_of_only_where_and_phone_words_does_not_make_another_office_s_topic_ours(kb):
+    # "phone number" is a keyword of the window's own contacts; the immigration office's number is not ours
+    result = analyse(kb, "What is the phone number of the immigration office?")
+    assert result["intent"] == "unknown"
+
+
+def test_a_runner_up_titled_by_the_question_comes_first_when_the_best_leads_only_by_words_outside_its_title_and_keywords(kb):
+    # 跳槽 (changing hospitals) is the physicians' multi-site wording; 护士 is in the nurses' title
+    result = analyse(kb, "我从一家医院跳槽到另一家医院，护士执业地点要变更吗")
+    assert result["id"] == "nurse-registration"
