@@ -630,7 +630,7 @@ class SearchIndex:
 
     def _step_words(self, clean: str) -> list[tuple[str, list[str], float]]:
         """The words after "already obtained" as written (火化 stays 火化), each with its known tokens (none if unknown)."""
-        step = next_step(clean)
+        step, _ = next_step(clean)
         if not step:
             return []
         written = self.synonyms.rewrite(step, narrower=False)
@@ -640,9 +640,10 @@ class SearchIndex:
         """The next step the question asks about: another office's topic, or words the best procedure (the document in hand) lacks."""
         if not step:
             return ""
-        theirs = self.synonyms.scope_words(next_step(clean))
-        if theirs:
-            return theirs[0]
+        after, plainly = next_step(clean)
+        theirs = self.synonyms.scope_words(after)
+        if theirs or not plainly:
+            return theirs[0] if theirs else ""
         return "" if any(parts and self._hit(parts, has_best) >= 1.0 for _, parts, _ in step) else step[0][0]
 
     def faq_tokens(self, procedure: Procedure, lang: str) -> tuple[frozenset[str], tuple[frozenset[str], ...]]:

@@ -594,7 +594,11 @@ def phrase_token(text: str) -> str:
 # what a question asks about a product, a business's service or an exam, not about a procedure of ours (消毒液能喝吗, 养老院一个月
 # 收费多少, 怎么考护士证): our keyword in it names the thing, not a licence to get, so it is no confident answer on its own
 _OTHER_TOPIC = re.compile(
-    r"(馆|店|厅|场|酒店|宾馆|会所|院)(几点|什么时候|啥时候)(开门|关门|营业|开|关)|"
+    r"(馆|店|厅|场|池|房|酒店|宾馆|会所|院|中心)(几点|什么时候|啥时候)(开门|关门|营业|开|关)|"
+    # which doctor is good, a hospital's own appointments and jabs, a company's or a utility's number
+    r"哪个医生|哪位医生|哪个大夫|(医生|大夫)(看得|技术|水平)(好|怎么样)|看得好|挂.{0,10}的号|挂个号|"
+    r"(医院|卫生院|卫生服务中心|接种点|门诊).{0,6}(周末|几点|什么时候|哪天)(打针|接种|开门|上班)|(公司|银行|派出所|公安局|学校)的?(电话|地址)|"
+    r"(能不能|可不可以|能|可以)用来|兑(多少)?水|怎么兑|能(不能)?考|可以考|(national|qualification|licensing|licensure|entrance) exams?\b|"
     # a hospital's or a canteen's own phone, address or hours: theirs to give, not the window's
     r"(医院|住院部|食堂|饭堂|餐厅)的?(电话|地址|在哪|位置|几点|开饭|营业|开门|上班时间|门诊时间)|(食堂|饭堂|餐厅).{0,6}(几点|开饭|开门|营业)|"
     r"\b(hospital|cafeteria|canteen)'?s? (phone|number|address|opening hours|visiting hours)|"
@@ -643,34 +647,55 @@ _DONE = re.compile(
 )
 
 
-def next_step(text: str) -> str:
-    """The part of the normalised question after "already obtained" (出生证已经拿到了，…), or "" when it says no such thing."""
+# ... and the weaker "after getting it" (开了死亡证明以后, I got my …): only another office's topic after it makes it theirs
+_AFTER = re.compile(
+    r"(开了|拿了|领了|办了|拿到|领到|开好|办好)[^,，。;；?？]{0,10}(以后|之后)|\b(i|we) (just )?(got|received|obtained|picked up) (my|our|the)\b.{0,60}?[.,;]"
+)
+
+
+def next_step(text: str) -> tuple[str, bool]:
+    """The part of the normalised question after "already obtained" (出生证已经拿到了，…; "" if none), and whether it said so plainly."""
     found = _DONE.search(text)
-    return text[found.end() :] if found else ""
+    if found:
+        return text[found.end() :], True
+    found = _AFTER.search(text)
+    return (text[found.end() :], False) if found else ("", False)
 
 
 # "a nurse, not a doctor" (我是护士不是医生): the word after the negation is what the question is not about
 _NEGATED = re.compile(
-    r"(?<!是)(?<!要)不是(一个|个|一名|名|位)?[\u4e00-\u9fff]{1,5}(?=[,，.。;；!！?？\s]|$)|,\s*not an? [a-z]+(?=[,.;!?]|$)"
+    r"(?<!是)(?<!要)不是(一个|个|一名|名|位)?[\u4e00-\u9fff]{1,5}?(?=[,，.。;；!！?？\s]|也|而是|$)|除了[^,，。]{1,12}?(之外|以外)|,\s*not an? [a-z]+(?=[,.;!?]|$)"
 )
 
 
+# the office's own names (去卫健局办什么证): where the citizen asks, never what they ask about
+_OFFICE_NAMES = re.compile(r"卫健委|卫健局|卫生局|卫计委|卫生健康委员会|卫生健康委|卫生健康局|卫健部门|卫生部门")
+
+
 def drop_negated(text: str) -> str:
-    """The normalised question without what it says it is not (我是护士不是医生 → 我是护士)."""
-    return _NEGATED.sub(" ", text)
+    """The normalised question without what it says it is not (我是护士不是医生 → 我是护士) or the office's own name."""
+    return _OFFICE_NAMES.sub(" ", _NEGATED.sub(" ", text))
 
 
 # where or how to report someone (想举报物业，打哪个电话): the channels are the answer, whatever the report is about
 _REPORTS = re.compile(
     r"(举报|投诉|反映|检举)(?!你们).{0,16}(打哪个|打什么|哪个电话|什么电话|电话多少|电话是多少|热线|找谁|找哪|哪个部门|去哪|到哪|可以匿名|能匿名|匿名吗|归你们管|你们管吗)|"
-    r"(去哪|到哪|在哪|哪里|哪儿|找谁|向谁|哪个部门)(可以|能)?(举报|投诉|反映|检举)|\b(where|how) (can|do|should|could) i (report|complain)\b"
+    r"(去哪|到哪|在哪|哪里|哪儿|找谁|向谁|哪个部门|打哪个电话|打什么电话|哪个电话|怎么|如何)(可以|能)?(举报|投诉|反映|检举)|"
+    r"(能不能|可不可以|能|可以)(举报|投诉|反映|检举)(吗|么|不)|(举报|投诉|反映|检举)(他们|她们|这家|那家|一家|商家)|"
+    r"\b(where|how|who) (can|do|should|could) i (report|complain)\b|\breport (it|this|them|him|her) to\b"
 )
+
+
+_REPORT_WORDS = frozenset(["举报", "投诉", "反映", "检举"])
 
 
 def reports(text: str) -> str:
     """The report word of a normalised question asking where or how to report someone (举报), or ""."""
     found = _REPORTS.search(text)
-    return next((g for g in (found.group(1), found.group(4), found.group(7)) if g), "") if found else ""
+    if not found:
+        return ""
+    said = next((g for g in found.groups() if g and g in _REPORT_WORDS), "")
+    return said or "complaint"  # in English the channels' title says complaint, whatever verb the citizen used
 
 
 def owned_scope(text: str, scope_words: list[str]) -> bool:

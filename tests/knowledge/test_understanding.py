@@ -493,3 +493,60 @@ def test_a_runner_up_titled_by_the_question_comes_first_when_the_best_leads_only
     # 跳槽 (changing hospitals) is the physicians' multi-site wording; 护士 is in the nurses' title
     result = analyse(kb, "我从一家医院跳槽到另一家医院，护士执业地点要变更吗")
     assert result["id"] == "nurse-registration"
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("有哪些服务可以查询", "menu"),
+        ("服务清单发我看看", "menu"),
+        ("有没有客服在线", "handoff"),
+        ("交了两次材料都被退回，每次说的都不一样", "complaint"),
+        ("延续注册递交上去一个月了还没消息", "case_status"),
+        ("我发给你们的手机号你们会保存吗", "privacy"),
+        ("你们收集我的身份证号有什么用", "privacy"),
+        ("不是投诉你们，我要投诉一家美容院，去哪里投诉", "procedure"),
+    ],
+)
+def test_more_forms_of_the_intents(kb, question, intent):
+    assert analyse(kb, question)["intent"] == intent
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "有家诊所没有执照在给人打针，打哪个电话举报",
+        "理发店的员工都没有健康证，这个能举报吗",
+        "Someone runs a clinic without a licence. Who do I report it to?",
+    ],
+)
+def test_reporting_with_the_channel_asked_first_or_in_english_is_the_channels(kb, question):
+    result = analyse(kb, question)
+    assert (result["intent"], result["id"], result["confident"]) == ("procedure", "complaint-hotline", True)
+
+
+def test_the_office_s_own_name_in_a_question_names_no_procedure(kb):
+    assert analyse(kb, "开网吧要去卫健局办什么证")["id"] == "public-place-hygiene-license"
+
+
+def test_what_the_citizen_excludes_with_chufei_does_not_count(kb):
+    # 除了营业执照之外: the business licence (another office's) is what the question is NOT about
+    assert analyse(kb, "开个健身房，除了营业执照之外卫生方面要办什么")["id"] == "public-place-hygiene-license"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "开了死亡证明以后，殡仪馆怎么联系",
+        "出生证明办好了，新生儿医保怎么参保",
+        "市人民医院哪个医生看得好",
+        "健身房办年卡多少钱，游泳池几点开门",
+        "84消毒液能不能用来擦餐具，要兑多少水",
+    ],
+)
+def test_more_of_other_offices_and_businesses_topics_are_not_ours(kb, question):
+    assert analyse(kb, question)["confident"] is False
+
+
+def test_after_getting_our_document_a_question_still_about_it_is_ours(kb):
+    assert analyse(kb, "中医诊所备案凭证拿到以后就可以开门接诊了吗")["id"] == "tcm-clinic-filing"
