@@ -21,6 +21,9 @@ _TOKEN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[a-z0-9]+")
 
 STOP_ZH = frozenset(
     [
+        "交",  # handing documents in (要交哪些材料): every procedure takes them
+        "提交",
+        "下来",  # 办下来: got done
         "我",
         "你",
         "您",
@@ -218,6 +221,16 @@ STOP_ZH = frozenset(
 )
 SOFT = frozenset(
     [
+        "明天",  # when the citizen will come: a question of hours, not a topic
+        "今天",
+        "后天",
+        "一周",
+        "tomorrow",
+        "today",
+        "morning",
+        "morn",
+        "afternoon",
+        "tonight",
         "在哪里",
         "在哪",
         "哪里",
@@ -256,6 +269,9 @@ SOFT = frozenset(
 )
 STOP_EN = frozenset(
     [
+        "come",  # come in person
+        "coming",
+        "person",
         "a",
         "s",
         "take",
@@ -596,7 +612,8 @@ def phrase_token(text: str) -> str:
 _OTHER_TOPIC = re.compile(
     r"(馆|店|厅|场|池|房|酒店|宾馆|会所|院|中心)(几点|什么时候|啥时候)(开门|关门|营业|开|关)|"
     # which doctor is good, a hospital's own appointments and jabs, a company's or a utility's number
-    r"哪个医生|哪位医生|哪个大夫|(医生|大夫)(看得|技术|水平)(好|怎么样)|看得好|挂.{0,10}的号|挂个号|"
+    r"哪个医生|哪位医生|哪个大夫|(医生|大夫)(看得|技术|水平)(好|怎么样)|看得好|挂.{0,10}号(?!码)|专家门诊|坐诊|出诊|"
+    r"\bappointment (at|with) (the|a|an) .{0,30}(hospital|doctor|specialist)|\bday pass\b|\bentry fee\b|有什么推荐|推荐一下|"
     r"(医院|卫生院|卫生服务中心|接种点|门诊).{0,6}(周末|几点|什么时候|哪天)(打针|接种|开门|上班)|(公司|银行|派出所|公安局|学校)的?(电话|地址)|"
     r"(能不能|可不可以|能|可以)用来|兑(多少)?水|怎么兑|能(不能)?考|可以考|(national|qualification|licensing|licensure|entrance) exams?\b|"
     # a hospital's or a canteen's own phone, address or hours: theirs to give, not the window's
@@ -677,10 +694,18 @@ def drop_negated(text: str) -> str:
     return _OFFICE_NAMES.sub(" ", _NEGATED.sub(" ", text))
 
 
+# a business or its people: a complaint about them goes to the supervision channels, not to the window's own complaint desk
+THIRD_PARTY = (
+    r"(饭馆|饭店|餐馆|餐厅|食堂|后厨|美容院|美容店|理发店|发廊|诊所|黑诊所|医院|宾馆|酒店|旅馆|民宿|足浴店?|浴室|澡堂|洗浴|游泳池|游泳馆|"
+    r"健身房|网吧|ktv|商家|超市|药店|工厂|厂家|物业|幼儿园|托儿所|养老院|他们|她们|这家|那家|一家|这个店|那个店)"
+)
+
+
 # where or how to report someone (想举报物业，打哪个电话): the channels are the answer, whatever the report is about
 _REPORTS = re.compile(
     r"(举报|投诉|反映|检举)(?!你们).{0,16}(打哪个|打什么|哪个电话|什么电话|电话多少|电话是多少|热线|找谁|找哪|哪个部门|去哪|到哪|可以匿名|能匿名|匿名吗|归你们管|你们管吗)|"
-    r"(去哪|到哪|在哪|哪里|哪儿|找谁|向谁|哪个部门|打哪个电话|打什么电话|哪个电话|怎么|如何)(可以|能)?(举报|投诉|反映|检举)|"
+    r"(去哪|到哪|在哪|往哪|向哪|哪里|哪儿|找谁|向谁|哪个部门|打哪个电话|打什么电话|哪个电话|怎么|如何)(可以|能)?(举报|投诉|反映|检举)|"
+    rf"(举报|投诉|反映|检举).{{0,8}}{THIRD_PARTY}|{THIRD_PARTY}.{{0,40}}(想|要|我要|我想|去|向.{{0,6}})(举报|投诉|反映|检举)|"
     r"(能不能|可不可以|能|可以)(举报|投诉|反映|检举)(吗|么|不)|(举报|投诉|反映|检举)(他们|她们|这家|那家|一家|商家)|"
     r"\b(where|how|who) (can|do|should|could) i (report|complain)\b|\breport (it|this|them|him|her) to\b"
 )

@@ -550,3 +550,42 @@ def test_more_of_other_offices_and_businesses_topics_are_not_ours(kb, question):
 
 def test_after_getting_our_document_a_question_still_about_it_is_ours(kb):
     assert analyse(kb, "中医诊所备案凭证拿到以后就可以开门接诊了吗")["id"] == "tcm-clinic-filing"
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("排了三个小时的队，就开一个窗口", "complaint"),
+        ("谢谢，我先去准备材料了", "goodbye"),
+        ("好的先这样吧，回头再问", "goodbye"),
+        ("thanks for your help, bye", "goodbye"),
+        ("有服务清单吗，发我看看", "menu"),
+        ("上个月的申请审核通过了没有", "case_status"),
+        ("把身份证照片发给你们安全吗", "privacy"),
+        ("那家饭店后厨脏得要命", "complaint"),  # a grievance is taken as a complaint: the office opens a case for it
+        ("宾馆的毛巾很脏，想向卫生部门反映怎么弄", "procedure"),  # … while "how do I report it" is answered with the channels
+    ],
+)
+def test_grievances_and_the_other_intents_in_more_words(kb, question, intent):
+    assert analyse(kb, question)["intent"] == intent
+
+
+@pytest.mark.parametrize("question", ["饭馆后厨老鼠乱跑，往哪举报", "我要举包一家足浴店，打什么电话", "想投拆一家宾馆，去哪里投诉"])
+def test_where_to_report_with_typos_and_more_where_words(kb, question):
+    assert analyse(kb, question)["id"] == "complaint-hotline"
+
+
+@pytest.mark.parametrize(
+    "question", ["五一去云南旅游有什么推荐", "市人民医院皮肤科周几有专家门诊", "帮我挂一个明天的儿科号", "王医生今天坐诊吗"]
+)
+def test_travel_and_hospital_services_are_not_ours(kb, question):
+    assert analyse(kb, question)["confident"] is False
+
+
+def test_coming_tomorrow_morning_is_a_question_of_hours(kb):
+    assert analyse(kb, "I want to come in person tomorrow morning, what time do you open?")["id"] == "office-hours-location"
+
+
+def test_a_doctor_s_scope_of_practice_is_the_doctor_s_registration(kb):
+    # 全科 alone reads as an institution's department; 加注…执业范围 is the doctor's own registration
+    assert analyse(kb, "我是儿科医生，想再加注一个全科执业范围")["id"] == "physician-registration"
