@@ -39,6 +39,7 @@ HALVES = (
     "fresh11",
     "fresh12",
     "fresh13",
+    "fresh14",
     "test",
 )
 TARGETS = {"right": 0.95, "direct": 0.90, "confidently_wrong": 0.01}

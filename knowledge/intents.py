@@ -27,14 +27,14 @@ _BYE_ZH = (
     r"(谢谢|感谢|多谢)(你|您)?(们)?(的)?(帮助|帮忙|解答|回答|耐心|服务)?|谢了|谢啦|辛苦(了|啦|你了|您了)|"
     r"好的?|好嘞|好滴|行|嗯+|哦+|ok|(我|那我)?(知道了|明白了|懂了|清楚了|了解了)|收到|可以了|"
     r"没有了|没事了|没别的了|没有?(别的|其他|其它)(问题|事|事情|事儿)?了|没(其他|其它|别的)?问题了|"
-    r"那?我?(明天|今天|下午|上午|改天|回头|过两天|这就|马上|现在)(就|再)?(去|来|过去|过来)(一趟|看看)?(吧)?|(那)?(就这些|就这样|先这样)(吧)?|我走了|我先走了|我先下了|(我)?先去(准备|办|弄|交)(一下)?(材料)?(了|啦)?|回头再(问|说|来|联系)"
+    r"那?我?(明天|今天|下午|上午|改天|回头|过两天|这就|马上|现在)(就|再)?(去|来|过去|过来)(一趟|看看)?(吧)?|(那)?(就这些|就这样|先这样)(吧)?|我走了|我先走了|我先下了|(先)?不打扰(了|你了|您了)|(我)?先去(准备|办|弄|交)(一下)?(材料)?(了|啦)?|回头再(问|说|来|联系)"
 )
 _BYE_EN = (
     r"88+|886|bye|goodbye|bye bye|thanks? (you )?for (your|the|all (your|the)) help|that'?s all i need(ed)?|that is all i need(ed)?|see you( later| soon)?|thanks?( you)?( (very|so) much| a lot)?|many thanks|cheers|thx|ty|okay|got it|great|"
     r"that'?s all|that is all|no more questions|have a (nice|good) day"
 )
 _GOODBYE = re.compile(rf"^(({_BYE_ZH}|{_BYE_EN}|{_ADDRESS})[\s!！,，.。~～了啦呀啊哈吧]*)+$")
-_MENU = re.compile(r"^(菜单|帮助|主菜单|menu|help|start|开始)$")
+_MENU = re.compile(r"^((给|发)我)?(个|一个)?(菜单|帮助|主菜单|menu|help|start|开始)(看看|看一下)?$")
 # "what can you do": asking for the menu in words (the bot, the desk or "here" is who is asked, so no procedure question matches)
 _WHO = r"((那个|请问|嗯|就是)[\s,，]*)?(这个|你们这个|你们的|你这个|你们|你)?(你|你们|您|这里|这儿|这边|在这|在这里|在这儿|咨询台|机器人|小助手|助手|本平台|平台|公众号|小程序|这个号)"
 _SHOW = r"([\s,，]*(列一下|列出来|列个清单|说一下|介绍一下|讲一下)(给我)?(看看|听听)?(吧)?)?"  # "... list them for me"
@@ -46,8 +46,8 @@ _MENU_ASK = re.compile(
 )
 _STAFF = r"(工作人员|客服|人工|真人|活人|窗口人员|办事人员|接待人员)"
 _HANDOFF = re.compile(
-    r"^(人工|人工服务|人工客服|客服|真人)$|转人工|(有没有|有)(工作人员|客服|人工|真人)在线|(有没有|有无|有)(人工|真人|客服)(服务|客服)?(吗|么|没有?)?$|人工服务|人工客服|找人工|要人工|真人|活人|接个人|换个人|"
-    r"(找|叫|转|接|让)(个|一个|一位)?(懂行的?|专业的?|明白的?|懂的|管事的?|负责的?)?(工作人员|客服|人)(直接|亲自)?(来|跟我|和我|接|回|处理|聊|说)|"
+    r"^(人工|人工服务|人工客服|客服|真人)$|转人工|(有没有|有)(工作人员|客服|人工|真人)在线|(有没有|有)(工作人员|客服|人工|真人)(在吗|吗|呀|啊)?[?？.。!！]*$|(有没有|有无|有)(人工|真人|客服)(服务|客服)?(吗|么|没有?)?$|人工服务|人工客服|找人工|要人工|真人|活人|接个人|换个人|"
+    r"(找|叫|转|接|让)(个|一个|一位)?(懂行的?|专业的?|明白的?|懂的|管事的?|负责的?)?(工作人员|客服|人)(小姐姐|小哥哥|美女|老师)?(直接|亲自)?(来|跟我|和我|接|回|处理|聊|说)|"
     rf"(找|叫|联系|转接?)(个|一个|一位|你们的?)?{_STAFF}|{_STAFF}(直接|亲自)?(联系|回复|处理|打电话给|回电话给|给我(打|回)(个|一个)?电话|打给)|"
     rf"(跟|和|同|与)(你们的?)?{_STAFF}(直接)?(聊|说|谈|沟通|通话|联系)|别(是)?机器人|不要机器人|不想(跟|和)机器人|"
     r"\bhuman\b|\breal person\b|\bagent\b|\boperator\b|(?<!legal )\brepresentative\b|"
@@ -55,10 +55,10 @@ _HANDOFF = re.compile(
 )
 _COMPLAINT_INFO = re.compile(
     r"(投诉|举报|监督|反映)的?(电话|热线|方式|渠道|邮箱|信箱|途径|号码|地址|窗口|部门)|(能不能|能否|可不可以|可以|能)(打.{0,8})?(投诉|举报|反映)(?!你们)|12345|12320|(去哪|到哪|在哪|往哪|向哪|哪里|哪儿|怎么|如何|找谁|找哪|向谁|哪个部门|有什么渠道|有没有).{0,8}(投诉|举报|反映)|"
-    r"(投诉|举报|反映).{0,16}(去哪|到哪|在哪|哪里|找谁|找哪|哪个部门|渠道|管道|途径|方式|电话|邮箱|信箱|怎么(办|弄|做)?[?？.。!！]*$|吗[?？.。!！]*$)|"
+    r"(投诉|举报|反映).{0,16}(去哪|到哪|在哪|哪里|找谁|找哪|哪个部门|渠道|管道|途径|方式|电话|邮箱|信箱|怎么(办|弄|做)?[?？.。!！]*$|吗[?？.。!！]*$|流程|程序|步骤)|"
     r"(打哪个电话|打什么电话|哪个电话|找哪个部门)(可以)?(投诉|举报|反映)|(投诉|举报|反映|投述)(他们|她们|这家|那家|一家|商家)|匿名(投诉|举报)|(投诉|举报|反映)(?!你们).{0,24}(可以匿名|能匿名|匿名吗|归你们管|你们管吗|你们管不管|归谁管)|(归你们管|你们管吗|你们管不管|归谁管).{0,12}(投诉|举报|反映)|(投诉|举报)人?的?(信息|身份|个人信息)?.{0,6}(保密|泄露|泄漏|曝光)|"
     r"(complaint|report|supervision) (hotline|number|phone|line|channel|email)|(phone|telephone|number|hotline|e-?mail|mailbox|address|website|channel)s? (for|to|where)\b.{0,40}(complain|complaint|report)|"
-    r"(where|how) (can|do|should|could) i (send|submit|address|email) (a |my )?complaint|(number|phone|hotline|e-?mail|address) (do|should|can|could) i (call|ring|dial|use|write to|email|send)\b.{0,20}(complain|complaint|report)|hotline|where (can|do|should) i (report|complain)|how (can|do) i (report|complain)|report (anonymously|a |an )"
+    r"(where|how) (can|do|should|could) i (send|submit|address|email|file|lodge) (a |my )?(written |formal )?complaint|(number|phone|hotline|e-?mail|address) (do|should|can|could) i (call|ring|dial|use|write to|email|send)\b.{0,20}(complain|complaint|report)|hotline|where (can|do|should) i (report|complain)|how (can|do) i (report|complain)|report (anonymously|a |an )"
 )
 # the way to complain asked for by name (the number to file a complaint): the hotline, though "file a complaint" is written
 _COMPLAINT_CONTACT = re.compile(
@@ -80,7 +80,7 @@ _CONDUCT = (
 )
 _BEHAVIOUR = re.compile(_CONDUCT)
 _COMPLAINT = re.compile(
-    rf"投诉|举报|{_CONDUCT}|\bcomplain|\bcomplaint|\b(nobody|no one|no-one) (ever )?(picks up|answers)|\bunacceptable\b|\brude\b|unfriendly|unprofessional|yell(ed|ing)? at|shout(ed|ing)? at|unfair|bribe|kickback|terrible service"
+    rf"投诉|举报|{_CONDUCT}|\bcomplain|\bcomplaint|\b(nobody|no one|no-one) (ever )?(picks up|answers)|\bunacceptable\b|\brude\b|your staff (told|gave|sent) me the wrong|had to come back (twice|again|three times)|wasted my (time|day)|unfriendly|unprofessional|yell(ed|ing)? at|shout(ed|ing)? at|unfair|bribe|kickback|terrible service"
 )
 _STATUS = re.compile(
     r"进度|进展|处理得?怎么样|处理(结果|到哪)|办到哪|审(批|核)(得)?(怎么样|到哪|结果|好了没|通过了没)|(怎么样了|到哪一?步了|到哪了)$|有结果了?吗|(审核|审批)(通过|下来)(了)?(没有?|吗|么)|(办|弄|批|审)(好|完|下来)了(没有?|吗|么|没)|(能|可以)(去)?(拿|取|领)了(吗|么|没)|什么时候(答复|回复|处理)|查询?(我的)?(投诉|工单|案件|事项)|我的(投诉|工单|案件)|"

@@ -740,7 +740,7 @@ class SearchIndex:
         demoted = self._promote_titled(scored, present, query)
         if demoted is None:
             self._title_over_extras(scored, present, query)
-        reported = not scope_words and self._to_channel(scored, present, reports(clean))
+        reported = not scope_words and self._to_channel(scored, present, reports(clean) or reports(rewritten))
         hits = [hit for hit, _ in scored]
         matched_words = [found for _, found in scored]
         if not hits:

@@ -589,3 +589,26 @@ def test_coming_tomorrow_morning_is_a_question_of_hours(kb):
 def test_a_doctor_s_scope_of_practice_is_the_doctor_s_registration(kb):
     # 全科 alone reads as an institution's department; 加注…执业范围 is the doctor's own registration
     assert analyse(kb, "我是儿科医生，想再加注一个全科执业范围")["id"] == "physician-registration"
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("好的我知道了，不打扰了", "goodbye"),
+        ("发我个菜单", "menu"),
+        ("说半天说不清楚，有没有工作人员", "handoff"),
+        ("让客服小哥哥来跟我说", "handoff"),
+        ("Your staff gave me the wrong form and I had to come back again", "complaint"),
+        ("Where can I file a formal complaint about a dirty swimming pool?", "procedure"),
+    ],
+)
+def test_still_more_forms_of_the_intents(kb, question, intent):
+    assert analyse(kb, question)["intent"] == intent
+
+
+def test_a_report_typed_with_a_typo_asking_how_is_the_channels(kb):
+    assert analyse(kb, "想举抱一家没有执照的诊所，流程是怎样的")["id"] == "complaint-hotline"
+
+
+def test_a_nurse_qualification_nickname_names_the_nurse(kb):
+    assert analyse(kb, "拿到护资证了，医院让我自己去注册")["id"] == "nurse-registration"
