@@ -105,6 +105,7 @@ class SearchResult:
     dominant: bool = False  # confident by dominance: below the coverage bar, yet far ahead of every other procedure
     rivals: tuple[Hit, ...] = ()  # confident runner-ups that make the question a choice
     thin: bool = False  # named by one keyword word alone, with words of the question left over: offered as a choice
+    reported: bool = False  # asks where or how to report someone: answered with the procedure titled by the report word
     explanation: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -805,6 +806,7 @@ class SearchIndex:
             dominant=dominant,
             rivals=tuple(close),
             thin=thin,
+            reported=bool(reported and not aside),
         )
         if explain:
             lines = self._explain(content, query, list(result.out_of_scope), hits, matched_words)
@@ -833,6 +835,10 @@ class SearchIndex:
         best = result.best
         if best is None:
             return "verdict: nothing matched"
+        if result.reported:
+            return (
+                f"verdict: confident (the question asks where or how to report someone; {best.procedure.id}'s title holds the report word)"
+            )
         if result.thin:
             return f"verdict: a choice (only one keyword word names {best.procedure.id}, none of its title, coverage {best.coverage:.2f} < {THIN_COVERAGE})"
         if result.dominant:

@@ -612,3 +612,8 @@ def test_a_report_typed_with_a_typo_asking_how_is_the_channels(kb):
 
 def test_a_nurse_qualification_nickname_names_the_nurse(kb):
     assert analyse(kb, "拿到护资证了，医院让我自己去注册")["id"] == "nurse-registration"
+
+
+def test_explain_says_when_the_answer_comes_from_a_report_question(kb):
+    lines = analyse(kb, "楼上的美容院在做注射，想举报，打哪个电话", explain=True)["explanation"]
+    assert any("report" in line and "complaint-hotline" in line for line in lines if line.startswith("verdict"))
