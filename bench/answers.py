@@ -40,6 +40,7 @@ HALVES = (
     "fresh12",
     "fresh13",
     "fresh14",
+    "fresh15",
     "test",
 )
 TARGETS = {"right": 0.95, "direct": 0.90, "confidently_wrong": 0.01}

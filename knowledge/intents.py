@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from knowledge.text import drop_negated, normalize
+from knowledge.text import normalize, what_is_meant
 
 CASE_NUMBER = re.compile(r"(?<![a-z0-9])(zx|ts|zg)[\s\-_]*(\d{8})[\s\-_]*(\d{4})(?![0-9])", re.IGNORECASE)
 CASE_NUMBER_ATTEMPT = re.compile(r"(?<![a-z])(zx|ts|zg)[\s\-_]*\d{4,}", re.IGNORECASE)
@@ -41,7 +41,7 @@ _SHOW = r"([\s,，]*(列一下|列出来|列个清单|说一下|介绍一下|讲
 _MENU_ASK = re.compile(
     rf"^{_WHO}?(都|一般|主要|还)?(能|可以|会|能够)(帮我|帮忙|帮)?(做|干|办|办理|问|咨询|查|提供|回答)(些|点)?(什么|啥|哪些)(服务|业务|事|事情|事儿|问题|功能|事项)?(呢|呀|啊|吗)?{_SHOW}$|"
     rf"^{_WHO}?(都)?(有|提供)(哪些|什么|啥)(服务|业务|功能|事项)(可以)?(咨询|办理?|问)?(呢|呀|啊|吗)?{_SHOW}$|^{_WHO}(都)?(能|可以)(办|办理|咨询|问)(哪些|什么|啥)(业务|事|事情|事儿|问题)|"
-    r"^(有)?(功能|服务|业务)(列表|菜单|清单|目录)(吗)?[\s,，]*((发|给)我)?(看看|看一下)?$|^(有)?(哪些|什么)(功能|服务|业务)(可以用|可以办|可以咨询|可以查询?|能查)?$|"
+    r"^(有没有|有)?(功能|服务|业务)(列表|菜单|清单|目录)(吗)?[\s,，]*((发|给)我)?(看看|看一下)?$|^(有)?(哪些|什么)(功能|服务|业务)(可以用|可以办|可以咨询|可以查询?|能查)?$|"
     r"^what (can|do) you (do|help( me)?( with)?|offer)|^how can you help|^(what|which) (kind of )?services|^(a )?list of (all )?(your )?(procedures|services)|^what kind of (questions|things) can i ask|^what can i ask"
 )
 _STAFF = r"(工作人员|客服|人工|真人|活人|窗口人员|办事人员|接待人员)"
@@ -75,12 +75,12 @@ _CONDUCT = (
     r"态度(很|太|非常|特别|极其|真)?(差|恶劣|不好|冷淡|冷漠|蛮横|嚣张|恶心)|服务(态度)?(很|太|真|特别)?(差|烂)|"
     r"(太|很|好|特别|非常|真|超|那么)凶|凶巴巴|凶我|骂人|骂我|吼我|冲我(吼|喊|发火)|训斥|不耐烦|爱答不理|爱理不理|不理人|不理我|冷着脸|"
     r"脏得要命|脏死了|太脏了?|很脏|脏兮兮|脏乎乎|黑乎乎|恶心死了|太恶心|真恶心|吃坏(了)?肚子|吃完.{0,4}拉肚子|吃了.{0,6}(拉肚子|中毒)|食物中毒|(根本|都|也|从来|完全|压根)(就)?(没|不)(有)?消毒|多收了|宰客|"
-    r"(排|等)了(好|大半|半|一|两|三|四|五|几)(个)?(多)?(小时|钟头)(的)?队|(就|只)开(了)?(一|两|1|2)个窗口|每次说的?(都)?不一样|说法(都)?不一|到底怎么办事|怎么办事的|退回(了)?(好几|三|两|几|多)次|(交|跑)了(好几|三|四|五|几)(次|趟)|敷衍|推诿|推脱|踢皮球|推来推去|扯皮|刁难|为难我|故意为难|不作为|乱收费|多收(钱|费)|收红包|红包|回扣|索贿|受贿|吃拿卡要|走后门|"
+    r"(排|等)了(好|大半|半|一|两|三|四|五|几)(个)?(多)?(小时|钟头)|窗口(都|也|全)?没(有)?人|太过分了|(就|只)开(了)?(一|两|1|2)个窗口|每次说的?(都)?不一样|说法(都)?不一|到底怎么办事|怎么办事的|退回(了)?(好几|三|两|几|多)次|(交|跑)了(好几|三|四|五|几)(次|趟)|敷衍|推诿|推脱|踢皮球|推来推去|扯皮|刁难|为难我|故意为难|不作为|乱收费|多收(钱|费)|收红包|红包|回扣|索贿|受贿|吃拿卡要|走后门|"
     r"(办事|效率|速度)(也|都|实在|真是)?(太|很|特别|真)?(慢|低)|(排|等)了(好|大半|半|一|两|三|四|五|几)?(个)?(多)?(小时|钟头|上午|下午|天)(多)?的?队?(还没|都没|也没|没人)|拖(了|延|拖拉拉)|一拖再拖|跑了.{0,3}趟|来回跑|让我跑|没人管|没人理|不满意|(一直|老是|总是|整天)占线|电话.{0,10}(都|也|还是|一直|总是|老是|根本|从来)(就)?没人接|(一直|总是|老是|根本|从来)(就)?没人接(电话)?|(电话)?(根本|总是|老是|一直)?(打不进去?|打不通)"
 )
 _BEHAVIOUR = re.compile(_CONDUCT)
 _COMPLAINT = re.compile(
-    rf"投诉|举报|{_CONDUCT}|\bcomplain|\bcomplaint|\b(nobody|no one|no-one) (ever )?(picks up|answers)|\bunacceptable\b|\brude\b|your staff (told|gave|sent) me the wrong|had to come back (twice|again|three times)|wasted my (time|day)|unfriendly|unprofessional|yell(ed|ing)? at|shout(ed|ing)? at|unfair|bribe|kickback|terrible service"
+    rf"投诉|举报|{_CONDUCT}|\bcomplain|\bcomplaint|\b(nobody|no one|no-one) (ever )?(picks up|answers)|\bunacceptable\b|\brude\b|charged me (twice|double|too much)|didn'?t (even )?wash (his|her|their) hands|your staff (told|gave|sent) me the wrong|had to come back (twice|again|three times)|wasted my (time|day)|unfriendly|unprofessional|yell(ed|ing)? at|shout(ed|ing)? at|unfair|bribe|kickback|terrible service"
 )
 _STATUS = re.compile(
     r"进度|进展|处理得?怎么样|处理(结果|到哪)|办到哪|审(批|核)(得)?(怎么样|到哪|结果|好了没|通过了没)|(怎么样了|到哪一?步了|到哪了)$|有结果了?吗|(审核|审批)(通过|下来)(了)?(没有?|吗|么)|(办|弄|批|审)(好|完|下来)了(没有?|吗|么|没)|(能|可以)(去)?(拿|取|领)了(吗|么|没)|什么时候(答复|回复|处理)|查询?(我的)?(投诉|工单|案件|事项)|我的(投诉|工单|案件)|"
@@ -99,7 +99,7 @@ _DELETE = re.compile(
     # what is kept about me: the privacy notice comes with the deletion offer
     rf"(会|是否|有没有|会不会)(保存|保留|存储|存|留存|记录|收集)(下)?{_MY}(个人)?{_DATA}|"
     rf"{_DATA}.{{0,12}}(会不会|会|是否|有没有|不会)(被)?(泄露|泄漏|外泄|泄密|流出|卖给|给别人|被别人|被人)|"
-    rf"{_DATA}.{{0,10}}(你们)?(会|会不会|是否|有没有)(保存|保留|存储|存|留存|记录)(吗|么|下来)?|"
+    rf"{_DATA}.{{0,10}}(你们)?(会|会不会|是否|有没有)(一直|永久|长期)?(保存|保留|存储|存|留存|记录)(吗|么|下来)?|"
     rf"{_DATA}.{{0,12}}(安全吗|安不安全|安全不)|"
     rf"(收集|保存|要|存|记录)(我的?|本人的?){_DATA}.{{0,6}}(用来|干嘛|干什么|做什么|有什么用|用途)|"
     r"who (can|will|could) see (my|the) .{0,30}(i sent|i gave|i provided|data|information|details)|"
@@ -163,7 +163,7 @@ def detect(text: str) -> Intent:
         return Intent("case_status")
     if general and not _BEHAVIOUR.search(clean):
         return Intent("procedure")
-    meant = drop_negated(clean)  # 不是投诉你们，是投诉一家诊所: what the complaint is not about is no target
+    meant = what_is_meant(clean)  # 不是投诉你们，是投诉一家诊所: what the complaint is not about is no target
     channel = _COMPLAINT_CONTACT.search(clean) or (_CHANNEL_ASK.search(clean) and not _AT_US.search(meant))
     if _COMPLAINT_INFO.search(clean) and (not _COMPLAINT_SELF.search(meant) or channel):
         return Intent("procedure")

@@ -15,9 +15,9 @@ import numpy as np
 from knowledge.model import Faq, Procedure, ProcedureText
 from knowledge.synonyms import Synonyms
 from knowledge.text import (
+    as_materials,
     chinese_chars,
     compares,
-    drop_negated,
     index_tokens,
     is_soft,
     is_stopword,
@@ -30,6 +30,7 @@ from knowledge.text import (
     phrases,
     rarity,
     reports,
+    what_is_meant,
     word_tokens,
     words,
 )
@@ -674,7 +675,7 @@ class SearchIndex:
     def search(self, question: str, limit: int = 5, explain: bool = False) -> SearchResult:
         """Rank procedures for a question; decide whether the best one is a confident answer, a choice, or only a guess."""
         clean = normalize(question)
-        rewritten, content, scope_words = self._clean_words(drop_negated(clean))
+        rewritten, content, scope_words = self._clean_words(what_is_meant(clean))
         if not content or not self.procedures:
             return SearchResult((), False, False)
         query = []
@@ -711,6 +712,8 @@ class SearchIndex:
         top = np.argpartition(-scores, count - 1)[:count] if count < len(scores) else np.arange(len(scores))
         score_of = dict(zip(top.tolist(), scores[top].tolist()))
         ranked = sorted((i for i, score in score_of.items() if score > 0), key=lambda i: -score_of[i])
+        if as_materials(clean, scope_words):
+            scope_words = []  # 要带户口本吗: the hukou book is a material of ours, not the topic
         if (
             scope_words
             and not owned_scope(clean, scope_words)

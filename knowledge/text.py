@@ -689,9 +689,21 @@ _NEGATED = re.compile(
 _OFFICE_NAMES = re.compile(r"卫健委|卫健局|卫生局|卫计委|卫生健康委员会|卫生健康委|卫生健康局|卫健部门|卫生部门")
 
 
-def drop_negated(text: str) -> str:
-    """The normalised question without what it says it is not (我是护士不是医生 → 我是护士) or the office's own name."""
+# "anxious to death" is no death (急死了, 烦死了), and a certificate that is 没了 is lost, not deceased
+_INTENSIFIER = re.compile(r"(急|烦|累|气|热|冷|吓|笑|忙|饿|困|愁|怕|担心|着急)死(了|我了|人了|啦)")
+_THING_GONE = re.compile(r"(证|证明|本|卡|包|钱包|手机|材料)(也|都|就|全)?没了")
+
+
+def what_is_meant(text: str) -> str:
+    """The normalised question as meant: without what it says it is not (我是护士不是医生 → 我是护士), the office's own
+    name, or "to death" as an intensifier (急死了 → 急了); a certificate that is 没了 is lost (健康证也没了 → 健康证也丢了)."""
+    text = _THING_GONE.sub(lambda m: m.group(0)[:-2] + "丢了", _INTENSIFIER.sub(r"\1了", text))
     return _OFFICE_NAMES.sub(" ", _NEGATED.sub(" ", text))
+
+
+def as_materials(text: str, scope_words: list[str]) -> bool:
+    """Every out-of-scope thing is only something to bring along (要带户口本吗): a material of our procedure, not the topic."""
+    return bool(scope_words) and all(re.search(f"(带|带上|携带|提供|准备|复印)(个|一下|好)?{re.escape(w)}", text) for w in scope_words)
 
 
 # a business or its people: a complaint about them goes to the supervision channels, not to the window's own complaint desk

@@ -101,7 +101,7 @@ def test_synonyms_are_data_and_change_the_answer(tmp_path):
     question = "开个搓澡铺子要什么卫生证"
     assert analyse(KnowledgeStore(folder).current, question)["confident"] is False
     synonyms = (folder / "synonyms.yaml").read_text(encoding="utf-8")
-    (folder / "synonyms.yaml").write_text(synonyms.replace("公共场所: [桑拿,", "公共场所: [搓澡铺子, 桑拿,"), encoding="utf-8")
+    (folder / "synonyms.yaml").write_text(synonyms.replace("公共场所: [", "公共场所: [搓澡铺子, ", 1), encoding="utf-8")
     result = analyse(KnowledgeStore(folder).current, question)
     assert (result["id"], result["confident"]) == ("public-place-hygiene-license", True)
 
@@ -617,3 +617,29 @@ def test_a_nurse_qualification_nickname_names_the_nurse(kb):
 def test_explain_says_when_the_answer_comes_from_a_report_question(kb):
     lines = analyse(kb, "楼上的美容院在做注射，想举报，打哪个电话", explain=True)["explanation"]
     assert any("report" in line and "complaint-hotline" in line for line in lines if line.startswith("verdict"))
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("健康证找不到了，明天就要检查，急死了", "health-certificate-reissue"),  # 急死了 is no death
+        ("钱包被偷了，健康证也没了，怎么补", "health-certificate-reissue"),  # a certificate that is 没了 is lost
+        ("诊所许可证交验要准备什么", "medical-institution-validation"),  # 交验: a typo of 校验
+        ("上小学要的接种查验证明在哪开，要带户口本吗", "vaccination-certificate"),  # the hukou book is a material
+    ],
+)
+def test_what_the_citizen_means(kb, question, expected):
+    assert analyse(kb, question)["id"] == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("有没有业务清单", "menu"),
+        ("去办证排了两个小时，一半窗口没人，太过分了", "complaint"),
+        ("The clinic charged me twice for one visit", "complaint"),
+        ("我留的手机号你们会一直保存吗", "privacy"),
+    ],
+)
+def test_the_intents_in_yet_more_words(kb, question, intent):
+    assert analyse(kb, question)["intent"] == intent
