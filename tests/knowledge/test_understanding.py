@@ -643,3 +643,28 @@ def test_what_the_citizen_means(kb, question, expected):
 )
 def test_the_intents_in_yet_more_words(kb, question, intent):
     assert analyse(kb, question)["intent"] == intent
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("你好，请问现在能咨询吗", "greeting"),
+        ("没事了，辛苦你们了", "goodbye"),
+        ("有哪些问题可以问你", "menu"),
+        ("我想直接问人", "handoff"),
+        ("我的电话号码你们存了多久", "privacy"),
+        ("美容院给我做坏了还不给退钱", "complaint"),
+        ("游泳池的水很脏，去哪里检举", "procedure"),
+    ],
+)
+def test_the_intents_in_the_words_of_round_fourteen(kb, question, intent):
+    assert analyse(kb, question)["intent"] == intent
+
+
+@pytest.mark.parametrize("question", ["How do I cook dumplings?", "体检报告怎么在网上查", "想给我爸找个有医务室的养老院，有推荐吗"])
+def test_recipes_reports_and_recommendations_are_not_ours(kb, question):
+    assert analyse(kb, question)["confident"] is False
+
+
+def test_directions_from_the_station_are_the_window_s_address(kb):
+    assert analyse(kb, "从火车站过去怎么走")["id"] == "office-hours-location"
