@@ -42,6 +42,7 @@ HALVES = (
     "fresh14",
     "fresh15",
     "fresh16",
+    "fresh17",
     "test",
 )
 TARGETS = {"right": 0.95, "direct": 0.90, "confidently_wrong": 0.01}

@@ -170,6 +170,12 @@ def _asks_only_where(token: str) -> bool:
     return all(is_soft(part) for part in parts)
 
 
+def _in_hand(clean: str, scope_words: list[str]) -> bool:
+    """Every out-of-scope thing comes before "already obtained" (刚领了营业执照，下一步办卫生许可): done, so not the question."""
+    step, _ = next_step(clean)
+    return bool(step and scope_words) and not any(word in step for word in scope_words)
+
+
 def _without(text: str, spans: Sequence[str]) -> str:
     """The text with each of the spans blanked out: what it says outside them."""
     for span in spans:
@@ -712,8 +718,8 @@ class SearchIndex:
         top = np.argpartition(-scores, count - 1)[:count] if count < len(scores) else np.arange(len(scores))
         score_of = dict(zip(top.tolist(), scores[top].tolist()))
         ranked = sorted((i for i, score in score_of.items() if score > 0), key=lambda i: -score_of[i])
-        if as_materials(clean, scope_words):
-            scope_words = []  # 要带户口本吗: the hukou book is a material of ours, not the topic
+        if as_materials(clean, scope_words) or _in_hand(clean, scope_words):
+            scope_words = []  # 要带户口本吗, 刚领了营业执照，下一步…: another office's document is a material or done, not the topic
         if (
             scope_words
             and not owned_scope(clean, scope_words)

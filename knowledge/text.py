@@ -659,7 +659,7 @@ def other_topic(text: str) -> str:
 # our document already in hand, then a question about what comes next (出生证已经拿到了，户口去哪上): the next step is often
 # another office's, and the part after the marker says which
 _DONE = re.compile(
-    r"(已经|早就|都)(拿到|领到|开好|开出来|办好|办下来|办完|拿了|领了|开了)了?|(拿到|领到|开好|开出来|办好|办下来)了|"
+    r"(已经|早就|都|刚|刚刚)(拿到|领到|开好|开出来|办好|办下来|办完|拿了|领了|开了)了?|(拿到|领到|开好|开出来|办好|办下来)了|"
     r"\b(is|are|was|were) (done|ready|issued|sorted)\b|\b(already|now) (got|have|received)\b|\bi(?:'ve| have) (got|received)\b"
 )
 
@@ -670,11 +670,16 @@ _AFTER = re.compile(
 )
 
 
+_CLAUSE_END = re.compile(r"[,，.。;；!！?？]")
+
+
 def next_step(text: str) -> tuple[str, bool]:
     """The part of the normalised question after "already obtained" (出生证已经拿到了，…; "" if none), and whether it said so plainly."""
     found = _DONE.search(text)
     if found:
-        return text[found.end() :], True
+        rest = text[found.end() :]
+        boundary = _CLAUSE_END.search(rest[:12])  # 刚领了营业执照，… : the object named right after the verb is the thing in hand
+        return (rest[boundary.end() :] if boundary else rest), True
     found = _AFTER.search(text)
     return (text[found.end() :], False) if found else ("", False)
 

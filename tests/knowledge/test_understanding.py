@@ -668,3 +668,31 @@ def test_recipes_reports_and_recommendations_are_not_ours(kb, question):
 
 def test_directions_from_the_station_are_the_window_s_address(kb):
     assert analyse(kb, "从火车站过去怎么走")["id"] == "office-hours-location"
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("好，那我先走了", "goodbye"),
+        ("你是做什么的", "menu"),
+        ("give me the list of services", "menu"),
+        ("我留的身份证号你们用来干嘛", "privacy"),
+        ("那家诊所把我的牙治坏了还不认账", "complaint"),
+        ("The towels in my hotel room hadn't been washed, disgusting", "complaint"),
+    ],
+)
+def test_the_intents_in_the_words_of_round_fifteen(kb, question, intent):
+    assert analyse(kb, question)["intent"] == intent
+
+
+def test_another_office_s_document_already_in_hand_leaves_our_next_step(kb):
+    # the business licence is done (刚领了); the hygiene licence is what the question asks about
+    assert analyse(kb, "我们宾馆刚领了营业执照，接下来卫生许可证怎么办")["id"] == "public-place-hygiene-license"
+
+
+def test_where_to_register_the_hukou_is_not_ours(kb):
+    assert analyse(kb, "小孩的户口在哪上")["intent"] == "unknown"
+
+
+def test_a_c_arm_is_radiation_equipment(kb):
+    assert analyse(kb, "诊所想买一台C型臂，要办什么许可")["id"] == "radiation-license"
