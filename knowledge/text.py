@@ -732,9 +732,12 @@ _REPORTS = re.compile(
 _REPORT_WORDS = frozenset(["举报", "投诉", "反映", "检举"])
 
 
+_REPORT_WORD = re.compile(r"举报|投诉|反映|检举|report|complain")  # in every branch of _REPORTS: a cheap first look
+
+
 def reports(text: str) -> str:
     """The report word of a normalised question asking where or how to report someone (举报), or ""."""
-    found = _REPORTS.search(text)
+    found = _REPORTS.search(text) if _REPORT_WORD.search(text) else None
     if not found:
         return ""
     said = next((g for g in found.groups() if g and g in _REPORT_WORDS), "")
