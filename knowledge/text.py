@@ -613,7 +613,7 @@ _OTHER_TOPIC = re.compile(
     r"(馆|店|厅|场|池|房|酒店|宾馆|会所|院|中心)(几点|什么时候|啥时候)(开门|关门|营业|开|关)|"
     # which doctor is good, a hospital's own appointments and jabs, a company's or a utility's number
     r"哪个医生|哪位医生|哪个大夫|(医生|大夫)(看得|技术|水平)(好|怎么样)|看得好|挂.{0,10}号(?!码)|专家门诊|坐诊|出诊|"
-    r"\bappointment (at|with) (the|a|an) .{0,30}(hospital|doctor|specialist)|\bday pass\b|\bentry fee\b|(体检|检查|化验)(报告|结果).{0,6}(查|看|打印|取|拿)|有什么推荐|推荐一下|有推荐吗|有没有推荐|给我推荐|\bhow (do i|to|can i|should i) (cook|bake|boil|fry|make (a |some )?(dumplings|noodles|soup|cake))\b|"
+    r"\bappointment (at|with) (the|a|an) .{0,30}(hospital|doctor|specialist)|\bday pass\b|\bentry fee\b|(体检|检查|化验)(报告|结果).{0,6}(查|看|打印|取|拿)|(想|要|准备|打算)考(护士|医师|医生|执业|资格)|报名(在哪|什么时候|时间|入口|条件)|有什么推荐|推荐一下|有推荐吗|有没有推荐|给我推荐|\bhow (do i|to|can i|should i) (cook|bake|boil|fry|make (a |some )?(dumplings|noodles|soup|cake))\b|"
     r"(医院|卫生院|卫生服务中心|接种点|门诊).{0,6}(周末|几点|什么时候|哪天)(打针|接种|开门|上班)|(公司|银行|派出所|公安局|学校)的?(电话|地址)|"
     r"(能不能|可不可以|能|可以)用来|兑(多少)?水|怎么兑|能(不能)?考|可以考|(national|qualification|licensing|licensure|entrance) exams?\b|"
     # a hospital's or a canteen's own phone, address or hours: theirs to give, not the window's

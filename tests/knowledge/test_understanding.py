@@ -696,3 +696,35 @@ def test_where_to_register_the_hukou_is_not_ours(kb):
 
 def test_a_c_arm_is_radiation_equipment(kb):
     assert analyse(kb, "诊所想买一台C型臂，要办什么许可")["id"] == "radiation-license"
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("你们这能咨询哪些业务", "menu"),
+        ("能让窗口的老师给我回个电话吗", "handoff"),
+        ("健康证体检做完十天了还没出来", "case_status"),
+        ("诊所给我开错了药，到现在都没人负责", "complaint"),
+        ("The hotel had bed bugs and the manager laughed at me", "complaint"),
+        ("Is there a complaint box or an email for hygiene violations?", "procedure"),
+    ],
+)
+def test_the_intents_in_the_words_of_round_sixteen(kb, question, intent):
+    assert analyse(kb, question)["intent"] == intent
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "我想考护士资格证，报名在哪",
+        "出国要打黄热病疫苗去哪打",
+        "桶装水厂的食品生产许可证到期了怎么续",
+        "My knee hurts, which medicine should I take?",
+    ],
+)
+def test_exams_travel_jabs_food_production_and_medicine_are_not_ours(kb, question):
+    assert analyse(kb, question)["confident"] is False
+
+
+def test_a_school_s_own_well_is_a_water_supply(kb):
+    assert analyse(kb, "学校自备井给学生供水，要办卫生许可吗")["id"] == "water-supply-license"
