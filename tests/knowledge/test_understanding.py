@@ -728,3 +728,10 @@ def test_exams_travel_jabs_food_production_and_medicine_are_not_ours(kb, questio
 
 def test_a_school_s_own_well_is_a_water_supply(kb):
     assert analyse(kb, "学校自备井给学生供水，要办卫生许可吗")["id"] == "water-supply-license"
+
+
+@pytest.mark.parametrize("question", ["你们地址在哪里", "你们的电话是多少", "咨询电话多少", "你哋地址喺边度"])
+def test_the_window_s_own_address_and_phone_are_answered_directly(kb, question):
+    # 地址 is also in the change-of-registration title and 电话 in the supervision hotline's: "you" means the window
+    result = analyse(kb, question)
+    assert (result["id"], result["confident"]) == ("office-hours-location", True)
