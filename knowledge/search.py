@@ -13,24 +13,18 @@ from typing import NamedTuple, TypeVar
 import numpy as np
 
 from knowledge.model import Faq, Procedure, ProcedureText
+from knowledge.reading import as_materials, compares, next_step, other_topic, owned_scope, reports, what_is_meant
 from knowledge.synonyms import Synonyms
 from knowledge.text import (
-    as_materials,
     chinese_chars,
-    compares,
     index_tokens,
     is_soft,
     is_stopword,
     latin_words,
-    next_step,
     normalize,
-    other_topic,
-    owned_scope,
     phrase_token,
     phrases,
     rarity,
-    reports,
-    what_is_meant,
     word_tokens,
     words,
 )
