@@ -31,19 +31,19 @@ _BYE_ZH = (
     r"那?我?(明天|今天|下午|上午|改天|回头|过两天|这就|马上|现在)(就|再)?(去|来|过去|过来)(一趟|看看)?(吧)?|(那)?(就这些|就这样|先这样)(吧)?|我走了|(那)?我先(走|下)了|(先)?不打扰(了|你了|您了)|(我)?先去(准备|办|弄|交)(一下)?(材料)?(了|啦)?|回头再(问|说|来|联系)"
 )
 _BYE_EN = (
-    r"88+|886|bye|goodbye|bye bye|thanks? (you )?for (your|the|all (your|the)) help|that'?s all i need(ed)?|that is all i need(ed)?|see you( later| soon)?|thanks?( you)?( (very|so) much| a lot)?|many thanks|cheers|thx|ty|okay|got it|great|"
+    r"88+|886|bye|goodbye|bye bye|thanks? (you )?for (your|the|all (your|the)) help|that'?s all i need(ed)?|that'?s all( for (now|today))?|that is all i need(ed)?|see you( later| soon)?|thanks?( you)?( (very|so) much| a lot)?|many thanks|cheers|thx|ty|okay|got it|great|"
     r"that'?s all|that is all|no more questions|have a (nice|good) day"
 )
 _GOODBYE = re.compile(rf"^(({_BYE_ZH}|{_BYE_EN}|{_ADDRESS})[\s!！,，.。~～了啦呀啊哈吧]*)+$")
-_MENU = re.compile(r"^((给|发)我)?(个|一个)?(菜单|帮助|主菜单|menu|help|start|开始)(看看|看一下)?$")
+_MENU = re.compile(r"^((给|发)我)?(个|一个)?(菜单|帮助|主菜单|menu|help|start|开始)((发|给)(我)?)?(看看|看一下|一下)?$")
 # "what can you do": asking for the menu in words (the bot, the desk or "here" is who is asked, so no procedure question matches)
-_WHO = r"((那个|请问|嗯|就是)[\s,，]*)?(这个|你们这个|你们的|你这个|你们|你)?(你|你们|您|你们这|这里|这儿|这边|在这|在这里|在这儿|咨询台|机器人|小助手|助手|本平台|平台|公众号|小程序|这个号)"
-_SHOW = r"([\s,，]*(列一下|列出来|列个清单|说一下|介绍一下|讲一下)(给我)?(看看|听听)?(吧)?)?"  # "... list them for me"
+_WHO = r"((那个|请问|嗯|就是)[\s,，]*)?(这个|你们这个|你们的|你这个|你们|你)?(你|你们|您|你们这|你们窗口|窗口|这里|这儿|这边|在这|在这里|在这儿|咨询台|机器人|小助手|助手|本平台|平台|公众号|小程序|这个号)"
+_SHOW = r"([\s,，]*(给我)?(列一下|列出来|列个清单|说一下|介绍一下|讲一下)(给我)?(看看|听听)?(吧)?)?"  # "... list them for me"
 _MENU_ASK = re.compile(
     rf"^{_WHO}?(都|一般|主要|还)?(能|可以|会|能够)(帮我|帮忙|帮)?(做|干|办|办理|问|咨询|查|提供|回答)(些|点)?(什么|啥|哪些)(服务|业务|事|事情|事儿|问题|功能|事项)?(呢|呀|啊|吗)?{_SHOW}$|"
     rf"^{_WHO}?(都)?(有|提供)(哪些|什么|啥)(服务|业务|功能|事项)(可以)?(咨询|办理?|问)?(呢|呀|啊|吗)?{_SHOW}$|^{_WHO}(都)?(能|可以)(办|办理|咨询|问)(哪些|什么|啥)(业务|事|事情|事儿|问题)|"
-    r"^(有)?(哪些|什么)(事情|事|问题)可以(咨询|问)(你|您)?$|^(有没有|有)?(功能|服务|业务)(列表|菜单|清单|目录)(吗)?[\s,，]*((发|给)我)?(看看|看一下)?$|^(有)?(哪些|什么)(功能|服务|业务)(可以用|可以办|可以咨询|可以查询?|能查)?$|"
-    r"^(你|您)是(干嘛|干什么|做什么)的$|^(show|give|send) me (the |a )?list of (your |all )?(services|procedures)|"
+    r"^(有)?(哪些|什么)(事情|事|问题)可以(咨询|问)(你|您)?$|^(有没有|有)?(功能|服务|业务)(列表|菜单|清单|目录)(吗)?[\s,，]*((发|给)(我)?)?(看看|看一下|一下)?$|^(有)?(哪些|什么)(功能|服务|业务)(可以用|可以办|可以咨询|可以查询?|能查)?$|"
+    rf"^(你|您)是(干嘛|干什么|做什么)的$|^{_WHO}?(都)?(能|可以|会)干嘛$|^{_WHO}(都)?(办|办理)(哪些|什么|啥)(业务|事|事项)(呢|呀|啊)?{_SHOW}$|^(show|give|send) me (the |a )?list of (your |all )?(services|procedures)|"
     r"^what (can|do) you (do|help( me)?( with)?|offer)|^how can you help|^(what|which) (kind of )?services|^(a )?list of (all )?(your )?(procedures|services)|^what kind of (questions|things) can i ask|^what can i ask"
 )
 _STAFF = r"(工作人员|客服|人工|真人|活人|窗口人员|办事人员|接待人员)"
@@ -52,7 +52,7 @@ _HANDOFF = re.compile(
     r"(找|叫|转|接|让)(个|一个|一位)?(懂行的?|专业的?|明白的?|懂的|管事的?|负责的?)?(工作人员|客服|人)(小姐姐|小哥哥|美女|老师)?(直接|亲自)?(来|跟我|和我|接|回|处理|聊|说)|"
     rf"(找|叫|联系|转接?)(个|一个|一位|你们的?)?{_STAFF}|(让|叫|请)(窗口的?)?(老师|同志|工作人员|客服)(给我)?(回|打)(个|一个)?电话|{_STAFF}(直接|亲自)?(联系|回复|处理|打电话给|回电话给|给我(打|回)(个|一个)?电话|打给)|"
     rf"(跟|和|同|与)(你们的?)?{_STAFF}(直接)?(聊|说|谈|沟通|通话|联系)|别(是)?机器人|不要机器人|不想(跟|和)机器人|"
-    r"\bhuman\b|\breal person\b|\bagent\b|\boperator\b|(?<!legal )\brepresentative\b|"
+    r"\bconnect me (to|with)\b|\bhuman\b|\breal person\b|\bagent\b|\boperator\b|(?<!legal )\brepresentative\b|"
     r"\b(speak|talk|chat) (to|with) (a |an |some|your |someone|somebody)?(person|one|body|staff|officer|member of staff)?"
 )
 _COMPLAINT_INFO = re.compile(
@@ -77,7 +77,7 @@ _CONDUCT = (
     r"态度(很|太|非常|特别|极其|真)?(差|恶劣|不好|冷淡|冷漠|蛮横|嚣张|恶心)|服务(态度)?(很|太|真|特别)?(差|烂)|"
     r"(太|很|好|特别|非常|真|超|那么)凶|凶巴巴|凶我|骂人|骂我|吼我|冲我(吼|喊|发火)|训斥|不耐烦|爱答不理|爱理不理|不理人|不理我|冷着脸|"
     r"脏得要命|脏死了|太脏了?|很脏|脏兮兮|脏乎乎|黑乎乎|恶心死了|太恶心|真恶心|吃坏(了)?肚子|吃完.{0,4}拉肚子|吃了.{0,6}(拉肚子|中毒)|食物中毒|(根本|都|也|从来|完全|压根)(就)?(没|不)(有)?消毒|多收了|宰客|"
-    r"没(有)?人负责|输错(了)?药|打错(了)?针|开错(了)?药|误诊|不认账|赖账|耍赖|推卸责任|不给退(钱|款)?|不肯退(钱|款)?|(排|等)了(好|大半|半|一|两|三|四|五|几)(个)?(多)?(小时|钟头)|窗口(都|也|全)?没(有)?人|太过分了|(就|只)开(了)?(一|两|1|2)个窗口|每次说的?(都)?不一样|说法(都)?不一|到底怎么办事|怎么办事的|退回(了)?(好几|三|两|几|多)次|(交|跑)了(好几|三|四|五|几)(次|趟)|敷衍|推诿|推脱|踢皮球|推来推去|扯皮|刁难|为难我|故意为难|不作为|乱收费|多收(钱|费)|收红包|红包|回扣|索贿|受贿|吃拿卡要|走后门|"
+    r"(被|让)你们(给)?弄丢了?|太离谱|没(有)?消毒.{0,12}(感染|过敏|起疹子?|红肿|发炎)|没(有)?人负责|输错(了)?药|打错(了)?针|开错(了)?药|误诊|不认账|赖账|耍赖|推卸责任|不给退(钱|款)?|不肯退(钱|款)?|(排|等)了(好|大半|半|一|两|三|四|五|几)(个)?(多)?(小时|钟头)|窗口(都|也|全)?没(有)?人|太过分了|(就|只)开(了)?(一|两|1|2)个窗口|每次说的?(都)?不一样|说法(都)?不一|到底怎么办事|怎么办事的|退回(了)?(好几|三|两|几|多)次|(交|跑)了(好几|三|四|五|几)(次|趟)|敷衍|推诿|推脱|踢皮球|推来推去|扯皮|刁难|为难我|故意为难|不作为|乱收费|多收(钱|费)|收红包|红包|回扣|索贿|受贿|吃拿卡要|走后门|"
     r"(办事|效率|速度)(也|都|实在|真是)?(太|很|特别|真)?(慢|低)|(排|等)了(好|大半|半|一|两|三|四|五|几)?(个)?(多)?(小时|钟头|上午|下午|天)(多)?的?队?(还没|都没|也没|没人)|拖(了|延|拖拉拉)|一拖再拖|跑了.{0,3}趟|来回跑|让我跑|没人管|没人理|不满意|(一直|老是|总是|整天)占线|电话.{0,10}(都|也|还是|一直|总是|老是|根本|从来)(就)?没人接|(一直|总是|老是|根本|从来)(就)?没人接(电话)?|(电话)?(根本|总是|老是|一直)?(打不进去?|打不通)"
 )
 _BEHAVIOUR = re.compile(_CONDUCT)
@@ -85,7 +85,7 @@ _COMPLAINT = re.compile(
     rf"投诉|举报|{_CONDUCT}|\bcomplain|\bcomplaint|\b(nobody|no one|no-one) (ever )?(picks up|answers)|\blaughed at me\b|\bhung up on me\b|\bignored me\b|\b(dirty|filthy|unwashed) (towels?|sheets|tools|instruments|needles)\b|\bbed ?bugs\b|\bunacceptable\b|\brude\b|\bdisgusting\b|hadn'?t been (changed|cleaned|washed)|charged me (twice|double|too much)|didn'?t (even )?wash (his|her|their) hands|your staff (told|gave|sent) me the wrong|had to come back (twice|again|three times)|wasted my (time|day)|unfriendly|unprofessional|yell(ed|ing)? at|shout(ed|ing)? at|unfair|bribe|kickback|terrible service"
 )
 _STATUS = re.compile(
-    r"进度|进展|处理得?怎么样|处理(结果|到哪)|办到哪|审(批|核)(得)?(怎么样|到哪|结果|好了没|通过了没)|(怎么样了|到哪一?步了|到哪了)$|有结果了?吗|(还没|还没有)(出来|下来)|(审核|审批)(通过|下来)(了)?(没有?|吗|么)|(办|弄|批|审)(好|完|下来)了(没有?|吗|么|没)|(能|可以)(去)?(拿|取|领)了(吗|么|没)|什么时候(答复|回复|处理)|查询?(我的)?(投诉|工单|案件|事项)|我的(投诉|工单|案件)|"
+    r"进度|进展|处理得?怎么样|处理(结果|到哪)|办到哪|审(批|核)(得)?(怎么样|到哪|结果|好了没|通过了没)|(怎么样了|到哪一?步了|到哪了)$|有结果了?吗|(还没|还没有)(出来|下来)|(审核|审批)(通过|下来|完|好)(了)?(没有?|吗|么)|(办|弄|批|审)(好|完|下来)了(没有?|吗|么|没)|(能|可以)(去)?(拿|取|领)了(吗|么|没)|什么时候(答复|回复|处理)|查询?(我的)?(投诉|工单|案件|事项)|我的(投诉|工单|案件)|"
     r"(投诉|举报|反映|申请|材料|件|事情?|提交|递交|交上去).{0,12}(有|有没有|还没|还没有)(回复|答复|结果|消息|回音|下文|人处理|动静)|"
     r"(申请|投诉|举报|材料|件|事情?).{0,8}(现在|目前)?(是)?(什么|啥)状态|"
     r"status|progress|my (case|complaint)|track|\bany (updates?|news)\b|\bheard (back|nothing)\b"
@@ -114,7 +114,7 @@ _DELETE = re.compile(
     rf"(不想|不要|别|不希望|不愿意|不同意)(让|被)?(你们|贵单位|系统|平台)?(再)?(保存|保留|存储|存着|存|留着|记录|收集|使用)(我的?|本人的?){_DATA}|"
     r"撤回(授权|同意)|撤销(授权|同意)|"
     r"(delete|erase|remove|wipe) (all )?(of )?(my (personal )?(data|information|info|account|details|records)|everything (you have )?(about|on|of) me)|"
-    r"forget me|erase my|withdraw (my )?consent"
+    r"(delete|erase|remove|wipe) my (phone( number)?|number|id( number)?|passport( number)?|address|name)\b|forget me|erase my|withdraw (my )?consent"
 )
 _CHITCHAT = re.compile(
     r"^(你是谁|你叫什么(名字)?|你是(不是)?(机器人|真人|ai|人工智能)|你几岁|你好笨|讲个笑话|说个笑话|唱首歌|tell me a joke|who are you|what is your name|are you a (bot|robot|human))[\s!！?？.。吗呀啊]*$"

@@ -35,7 +35,7 @@ _OFFICE_ACTION = re.compile(
 )
 
 
-_COMPARISON = re.compile(r"区别|差别|不同|不一样|异同|difference|differ|versus|\bvs\b|compare")
+_COMPARISON = re.compile(r"区别|差别|不同|不一样|异同|difference|differ|versus|\bvs\b|compare|instead of|rather than")
 
 
 def compares(text: str) -> bool:

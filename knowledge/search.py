@@ -678,6 +678,23 @@ class SearchIndex:
         rewritten, content, scope_words = self._clean_words(what_is_meant(clean))
         if not content or not self.procedures:
             return SearchResult((), False, False)
+        verbatim = self._phrase_tokens(rewritten)
+        whole = question_token(rewritten)
+        if len(whole) > len(QUESTION) and whole in self._postings:
+            verbatim.append(whole)  # the office taught this very question as an example of a procedure
+        theirs = set(scope_words)
+        if as_materials(clean, scope_words) or _in_hand(clean, scope_words):
+            scope_words = []  # 要带户口本吗, 刚领了营业执照，下一步…: another office's document is a material or done, not the topic
+        if (
+            scope_words
+            and not owned_scope(clean, scope_words)
+            and any(
+                len(token) >= 6 and not _asks_only_where(token) for token in self._named_phrases(_without(clean, scope_words), verbatim)
+            )
+        ):
+            scope_words = []  # the question names one of our procedures by its own title or keyword (出生证明 … 结婚证): it is ours
+        # ... and the other office's thing it also names (先办营业执照还是执业许可证) is no evidence for any procedure of ours
+        content = [w for w in content if w not in theirs] or content
         query = []
         unknown = []
         for word in dict.fromkeys(content):
@@ -695,10 +712,6 @@ class SearchIndex:
         if any(self._names_something(word, parts) for word, parts, _ in query):
             strange = []
         scores = np.zeros(len(self.procedures), dtype=np.float32)
-        verbatim = self._phrase_tokens(rewritten)
-        whole = question_token(rewritten)
-        if len(whole) > len(QUESTION) and whole in self._postings:
-            verbatim.append(whole)  # the office taught this very question as an example of a procedure
         query_tokens = [tok for _, parts, _ in query for tok in parts] + phrases(content) + verbatim
         for token in dict.fromkeys(query_tokens):
             dense = self._dense.get(token)
@@ -712,16 +725,6 @@ class SearchIndex:
         top = np.argpartition(-scores, count - 1)[:count] if count < len(scores) else np.arange(len(scores))
         score_of = dict(zip(top.tolist(), scores[top].tolist()))
         ranked = sorted((i for i, score in score_of.items() if score > 0), key=lambda i: -score_of[i])
-        if as_materials(clean, scope_words) or _in_hand(clean, scope_words):
-            scope_words = []  # 要带户口本吗, 刚领了营业执照，下一步…: another office's document is a material or done, not the topic
-        if (
-            scope_words
-            and not owned_scope(clean, scope_words)
-            and any(
-                len(token) >= 6 and not _asks_only_where(token) for token in self._named_phrases(_without(clean, scope_words), verbatim)
-            )
-        ):
-            scope_words = []  # the question names one of our procedures by its own title or keyword (出生证明 … 结婚证): it is ours
         scope = SCOPE_WEIGHT * self._scope_idf * len(scope_words) + unseen
         step = self._step_words(clean)
         wanted = list(verbatim)  # what _coverage and _titled_rival look up, for the ranked procedures only

@@ -735,3 +735,31 @@ def test_the_window_s_own_address_and_phone_are_answered_directly(kb, question):
     # 地址 is also in the change-of-registration title and 电话 in the supervision hotline's: "you" means the window
     result = analyse(kb, question)
     assert (result["id"], result["confident"]) == ("office-hours-location", True)
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("上周交的变更材料审核完了没", "case_status"),
+        ("材料被你们弄丢了，太离谱了", "complaint"),
+        ("Can you connect me with someone from your office?", "handoff"),
+        ("菜单发一下", "menu"),
+        ("你们窗口都办什么业务，给我列一下", "menu"),
+        ("这个小助手能干嘛", "menu"),
+        ("That's all for today, bye", "goodbye"),
+        ("Please delete my phone number", "privacy"),
+    ],
+)
+def test_the_intents_in_the_words_of_round_seventeen(kb, question, intent):
+    assert analyse(kb, question)["intent"] == intent
+
+
+def test_another_office_s_document_beside_ours_is_no_evidence_for_any_procedure(kb):
+    # 营业执照 is the market regulator's: it must not tip the answer to the procedure whose examples mention it
+    result = analyse(kb, "开诊所是先办营业执照还是先办医疗机构执业许可证")
+    assert result["id"] == "medical-institution-license"
+
+
+def test_instead_of_compares_two_procedures(kb):
+    result = analyse(kb, "I'm a TCM doctor opening a small clinic. Is filing enough instead of approval?")
+    assert result["confident"] is False and "tcm-clinic-filing" in [result["id"], *result["alternatives"]]
