@@ -47,6 +47,8 @@ HALVES = (
     "fresh19",
     "fresh20",
     "fresh21",
+    "fresh22",
+    "fresh23",
     "test",
 )
 TARGETS = {"right": 0.95, "direct": 0.90, "confidently_wrong": 0.01}

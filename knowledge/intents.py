@@ -42,7 +42,7 @@ _SHOW = r"([\s,，]*(给我)?(列一下|列出来|列个清单|说一下|介绍�
 _MENU_ASK = re.compile(
     rf"^{_WHO}?(都|一般|主要|还)?(能|可以|会|能够)(帮我|帮忙|帮)?(做|干|办|办理|问|咨询|查|提供|回答)(些|点)?(什么|啥|哪些)(服务|业务|事|事情|事儿|问题|功能|事项)?(呢|呀|啊|吗)?{_SHOW}$|"
     rf"^{_WHO}?(都)?(有|提供)(哪些|什么|啥)(服务|业务|功能|事项)(可以)?(咨询|办理?|问)?(呢|呀|啊|吗)?{_SHOW}$|^{_WHO}(都)?(能|可以)(办|办理|咨询|问)(哪些|什么|啥)(业务|事|事情|事儿|问题)|"
-    r"^(有)?(哪些|什么)(事情|事|问题)可以(咨询|问)(你|您)?$|^(有没有|有)?(功能|服务|业务)(列表|菜单|清单|目录)(吗)?[\s,，]*((发|给)(我)?)?(看看|看一下|一下)?$|^(有)?(哪些|什么)(功能|服务|业务)(可以用|可以办|可以咨询|可以查询?|能查)?$|"
+    r"^(有)?(哪些|什么)(事情|事|问题)可以(咨询|问)(你|您)?$|^.{0,20}[,，\s](发|给)(我)?(个|一个)(菜单|功能列表|业务清单)$|^(有没有|有)?(功能|服务|业务)(列表|菜单|清单|目录)(吗)?[\s,，]*((发|给)(我)?)?(看看|看一下|一下)?$|^(有)?(哪些|什么)(功能|服务|业务)(可以用|可以办|可以咨询|可以查询?|能查)?$|"
     rf"^(你|您)是(干嘛|干什么|做什么)的$|^{_WHO}?(都)?(能|可以|会)干嘛$|^{_WHO}(都)?(办|办理)(哪些|什么|啥)(业务|事|事项)(呢|呀|啊)?{_SHOW}$|^(show|give|send) me (the |a )?list of (your |all )?(services|procedures)|"
     r"^what (can|do) you (do|help( me)?( with)?|offer)|^how can you help|^(what|which) (kind of )?services|^(a )?list of (all )?(your )?(procedures|services)|^what kind of (questions|things) can i ask|^what can i ask"
 )
@@ -59,7 +59,7 @@ _COMPLAINT_INFO = re.compile(
     r"(投诉|举报|监督|反映)的?(电话|热线|方式|渠道|邮箱|信箱|途径|号码|地址|窗口|部门)|(能不能|能否|可不可以|可以|能)(打.{0,8})?(投诉|举报|反映)(?!你们)|12345|12320|(去哪|到哪|在哪|往哪|向哪|哪里|哪儿|怎么|如何|找谁|找哪|向谁|哪个部门|有什么渠道|有没有).{0,8}(投诉|举报|反映|检举)|"
     r"(投诉|举报|反映).{0,16}(去哪|到哪|在哪|哪里|找谁|找哪|哪个部门|渠道|管道|途径|方式|电话|邮箱|信箱|怎么(办|弄|做)?[?？.。!！]*$|吗[?？.。!！]*$|流程|程序|步骤)|"
     r"(打哪个电话|打什么电话|哪个电话|找哪个部门)(可以)?(投诉|举报|反映)|(投诉|举报|反映|投述)(他们|她们|这家|那家|一家|商家)|匿名(投诉|举报)|(投诉|举报|反映)(?!你们).{0,24}(可以匿名|能匿名|匿名吗|归你们管|你们管吗|你们管不管|归谁管)|(归你们管|你们管吗|你们管不管|归谁管).{0,12}(投诉|举报|反映)|(投诉|举报)人?的?(信息|身份|个人信息)?.{0,6}(保密|泄露|泄漏|曝光)|"
-    r"(complaint|report|supervision) (hotline|number|phone|line|channel|email|box|mailbox|form)|\b(box|e-?mail|mailbox) for .{0,30}(violation|complaint|report)|(phone|telephone|number|hotline|e-?mail|mailbox|address|website|channel)s? (for|to|where)\b.{0,40}(complain|complaint|report)|"
+    r"(complaint|report|supervision) (hotline|number|phone|line|channel|email|box|mailbox|form)|\b(file|make|lodge|submit) a (report|complaint) (with|to)\b|\b(box|e-?mail|mailbox) for .{0,30}(violation|complaint|report)|(phone|telephone|number|hotline|e-?mail|mailbox|address|website|channel)s? (for|to|where)\b.{0,40}(complain|complaint|report)|"
     r"(where|how) (can|do|should|could) i (send|submit|address|email|file|lodge) (a |my )?(written |formal )?complaint|(number|phone|hotline|e-?mail|address) (do|should|can|could) i (call|ring|dial|use|write to|email|send)\b.{0,20}(complain|complaint|report)|hotline|where (can|do|should) i (report|complain)|how (can|do) i (report|complain)|report (anonymously|a |an )"
 )
 # the way to complain asked for by name (the number to file a complaint): the hotline, though "file a complaint" is written
@@ -77,18 +77,18 @@ _CONDUCT = (
     r"态度(很|太|非常|特别|极其|真)?(差|恶劣|不好|冷淡|冷漠|蛮横|嚣张|恶心)|服务(态度)?(很|太|真|特别)?(差|烂)|"
     r"(太|很|好|特别|非常|真|超|那么)凶|凶巴巴|凶我|骂人|骂我|吼我|冲我(吼|喊|发火)|训斥|不耐烦|爱答不理|爱理不理|不理人|不理我|冷着脸|"
     r"脏得要命|脏死了|太脏了?|很脏|脏兮兮|脏乎乎|黑乎乎|恶心死了|太恶心|真恶心|吃坏(了)?肚子|吃完.{0,4}拉肚子|吃了.{0,6}(拉肚子|中毒)|食物中毒|(根本|都|也|从来|完全|压根)(就)?(没|不)(有)?消毒|多收了|宰客|"
-    r"(被|让)你们(给)?弄丢了?|太离谱|没(有)?消毒.{0,12}(感染|过敏|起疹子?|红肿|发炎)|没(有)?人负责|输错(了)?药|打错(了)?针|开错(了)?药|误诊|不认账|赖账|耍赖|推卸责任|不给退(钱|款)?|不肯退(钱|款)?|(排|等)了(好|大半|半|一|两|三|四|五|几)(个)?(多)?(小时|钟头)|窗口(都|也|全)?没(有)?人|太过分了|(就|只)开(了)?(一|两|1|2)个窗口|每次说的?(都)?不一样|说法(都)?不一|到底怎么办事|怎么办事的|退回(了)?(好几|三|两|几|多)次|(交|跑)了(好几|三|四|五|几)(次|趟)|敷衍|推诿|推脱|踢皮球|推来推去|扯皮|刁难|为难我|故意为难|不作为|乱收费|多收(钱|费)|收红包|红包|回扣|索贿|受贿|吃拿卡要|走后门|"
+    r"(被|让)(你们)?(给)?弄丢了?|太离谱|没(有)?消毒.{0,12}(感染|过敏|起疹子?|红肿|发炎)|没(有)?人负责|输错(了)?药|打错(了)?针|开错(了)?药|误诊|不认账|赖账|耍赖|推卸责任|不给退(钱|款)?|不肯退(钱|款)?|(排|等)了(好|大半|半|一|两|三|四|五|几)(个)?(多)?(小时|钟头)|窗口(都|也|全)?没(有)?人|太过分了|(就|只)开(了)?(一|两|1|2)个窗口|每次说的?(都)?不一样|说法(都)?不一|到底怎么办事|怎么办事的|退回(了)?(好几|三|两|几|多)次|(交|跑)了(好几|三|四|五|几)(次|趟)|敷衍|推诿|推脱|踢皮球|推来推去|扯皮|刁难|为难我|故意为难|不作为|乱收费|多收(钱|费)|收红包|红包|回扣|索贿|受贿|吃拿卡要|走后门|"
     r"(办事|效率|速度)(也|都|实在|真是)?(太|很|特别|真)?(慢|低)|(排|等)了(好|大半|半|一|两|三|四|五|几)?(个)?(多)?(小时|钟头|上午|下午|天)(多)?的?队?(还没|都没|也没|没人)|拖(了|延|拖拉拉)|一拖再拖|跑了.{0,3}趟|来回跑|让我跑|没人管|没人理|不满意|(一直|老是|总是|整天)占线|电话.{0,10}(都|也|还是|一直|总是|老是|根本|从来)(就)?没人接|(一直|总是|老是|根本|从来)(就)?没人接(电话)?|(电话)?(根本|总是|老是|一直)?(打不进去?|打不通)"
 )
 _BEHAVIOUR = re.compile(_CONDUCT)
 _COMPLAINT = re.compile(
-    rf"投诉|举报|{_CONDUCT}|\bcomplain|\bcomplaint|\b(nobody|no one|no-one) (ever )?(picks up|answers)|\blaughed at me\b|\bhung up on me\b|\bignored me\b|\b(dirty|filthy|unwashed) (towels?|sheets|tools|instruments|needles)\b|\bbed ?bugs\b|\bunacceptable\b|\brude\b|\bdisgusting\b|hadn'?t been (changed|cleaned|washed)|charged me (twice|double|too much)|didn'?t (even )?wash (his|her|their) hands|your staff (told|gave|sent) me the wrong|had to come back (twice|again|three times)|wasted my (time|day)|unfriendly|unprofessional|yell(ed|ing)? at|shout(ed|ing)? at|unfair|bribe|kickback|terrible service"
+    rf"投诉|举报|{_CONDUCT}|\bcomplain|\bcomplaint|\b(nobody|no one|no-one) (ever )?(picks up|answers)|\blaughed at me\b|\bcharged me for .{{0,30}}(never|didn'?t)\b|\bhung up on me\b|\bignored me\b|\b(dirty|filthy|unwashed) (towels?|sheets|tools|instruments|needles)\b|\bbed ?bugs\b|\bunacceptable\b|\brude\b|\bdisgusting\b|hadn'?t been (changed|cleaned|washed)|charged me (twice|double|too much)|didn'?t (even )?wash (his|her|their) hands|your staff (told|gave|sent) me the wrong|had to come back (twice|again|three times)|wasted my (time|day)|unfriendly|unprofessional|yell(ed|ing)? at|shout(ed|ing)? at|unfair|bribe|kickback|terrible service"
 )
 _STATUS = re.compile(
     r"进度|进展|处理得?怎么样|处理(结果|到哪)|办到哪|审(批|核)(得)?(怎么样|到哪|结果|好了没|通过了没)|(怎么样了|到哪一?步了|到哪了)$|有结果了?吗|(还没|还没有)(出来|下来)|(审核|审批)(通过|下来|完|好)(了)?(没有?|吗|么)|(办|弄|批|审)(好|完|下来)了(没有?|吗|么|没)|(能|可以)(去)?(拿|取|领)了(吗|么|没)|什么时候(答复|回复|处理)|查询?(我的)?(投诉|工单|案件|事项)|我的(投诉|工单|案件)|"
     r"(投诉|举报|反映|申请|材料|件|事情?|提交|递交|交上去).{0,12}(有|有没有|还没|还没有)(回复|答复|结果|消息|回音|下文|人处理|动静)|"
     r"(申请|投诉|举报|材料|件|事情?).{0,8}(现在|目前)?(是)?(什么|啥)状态|"
-    r"status|progress|my (case|complaint)|track|\bany (updates?|news)\b|\bheard (back|nothing)\b"
+    r"status|progress|my (case|complaint)|track|\bany (updates?|news)\b|\b(been approved|approved yet|been processed)\b|\bheard (back|nothing)\b"
 )
 # how long a reply takes in general (举报后多久会有回复) is the channels' time limit, not the status of one's own case
 _HOW_LONG = re.compile(r"(多久|多长时间|几个?工作日|几天)(会|能|才能?|可以)?(有|给)?(回复|答复|结果|处理|回音)|how long (does|will|until)")
@@ -102,7 +102,7 @@ _DELETE = re.compile(
     rf"(会|是否|有没有|会不会)(保存|保留|存储|存|留存|记录|收集)(下)?{_MY}(个人)?{_DATA}|"
     rf"{_DATA}.{{0,12}}(会不会|会|是否|有没有|不会)(被)?(泄露|泄漏|外泄|泄密|流出|卖给|给别人|被别人|被人)|"
     rf"{_DATA}.{{0,10}}(你们)?(会|会不会|是否|有没有)(一直|永久|长期)?(保存|保留|存储|存|留存|记录)(吗|么|下来)?|"
-    rf"{_DATA}.{{0,8}}(你们)?(拿去|拿来|用来)(干嘛|干什么|做什么)|{_DATA}.{{0,12}}(安全吗|安不安全|安全不)|{_DATA}.{{0,6}}(你们)?(存|保存|保留)(了)?(多久|多长时间|几年)|"
+    rf"{_DATA}.{{0,8}}(你们)?(拿去|拿来|用来)(干嘛|干什么|做什么)|{_DATA}.{{0,10}}(给|卖给|提供给|交给)(第三方|别人|其他人|其他单位)|{_DATA}.{{0,12}}(安全吗|安不安全|安全不)|{_DATA}.{{0,6}}(你们)?(存|保存|保留)(了)?(多久|多长时间|几年)|"
     rf"(收集|保存|要|存|记录)(我的?|本人的?){_DATA}.{{0,6}}(用来|干嘛|干什么|做什么|有什么用|用途)|"
     r"who (can|will|could) see (my|the) .{0,30}(i sent|i gave|i provided|data|information|details)|"
     r"(will|would|could) (my|the) (personal )?(data|information|info|details|id|passport|phone)( number)? .{0,20}(leak|be leaked|be shared|be sold)|"
@@ -114,7 +114,7 @@ _DELETE = re.compile(
     rf"(不想|不要|别|不希望|不愿意|不同意)(让|被)?(你们|贵单位|系统|平台)?(再)?(保存|保留|存储|存着|存|留着|记录|收集|使用)(我的?|本人的?){_DATA}|"
     r"撤回(授权|同意)|撤销(授权|同意)|"
     r"(delete|erase|remove|wipe) (all )?(of )?(my (personal )?(data|information|info|account|details|records)|everything (you have )?(about|on|of) me)|"
-    r"(delete|erase|remove|wipe) my (phone( number)?|number|id( number)?|passport( number)?|address|name)\b|forget me|erase my|withdraw (my )?consent"
+    r"(delete|erase|remove|wipe) my (chat( history)?|messages|phone( number)?|number|id( number)?|passport( number)?|address|name)\b|forget me|erase my|withdraw (my )?consent"
 )
 _CHITCHAT = re.compile(
     r"^(你是谁|你叫什么(名字)?|你是(不是)?(机器人|真人|ai|人工智能)|你几岁|你好笨|讲个笑话|说个笑话|唱首歌|tell me a joke|who are you|what is your name|are you a (bot|robot|human))[\s!！?？.。吗呀啊]*$"

@@ -49,11 +49,17 @@ _ANIMAL_CARE = re.compile(
 )
 
 
-def other_topic(text: str) -> str:
-    """What in the normalised question is another office's: animal care, or a product's use, a business's price or hours, an exam asked for nothing we do ("" if nothing)."""
+def other_topic(text: str, *, reporting: bool = False) -> str:
+    """What in the normalised question is another office's: animal care, or a product's use, a business's price or hours, an exam asked for nothing we do ("" if nothing).
+
+    `reporting`: the question asks where to report someone, so a doctor's or a shop's doings in it (冒充医生坐诊) are what is
+    reported, not another topic; only animal care stays another office's.
+    """
     animal = _ANIMAL_CARE.search(text)
     if animal:
         return animal.group(0)
+    if reporting:
+        return ""
     found = _OTHER_TOPIC.search(text)
     return found.group(0) if found and not _OFFICE_ACTION.search(text) else ""
 
@@ -123,11 +129,11 @@ THIRD_PARTY = (
 # where or how to report someone (想举报物业，打哪个电话): the channels are the answer, whatever the report is about
 _REPORTS = re.compile(
     r"(举报|投诉|反映|检举)(?!你们).{0,16}(打哪个|打什么|哪个电话|什么电话|电话多少|电话是多少|热线|找谁|找哪|哪个部门|去哪|到哪|可以匿名|能匿名|匿名吗|归你们管|你们管吗)|"
-    r"(去哪|到哪|在哪|往哪|向哪|哪里|哪儿|找谁|向谁|哪个部门|打哪个电话|打什么电话|哪个电话|怎么|如何)(可以|能)?(举报|投诉|反映|检举)|"
+    r"(去哪|到哪|在哪|往哪|向哪|哪里|哪儿|找谁|向谁|哪个部门|打哪个电话|打什么电话|哪个电话|怎么|如何)(儿|里)?(可以|能)?(举报|投诉|反映|检举)|"
     r"(举报|投诉|反映|检举)的?(流程|程序|步骤)|"
     rf"(举报|投诉|反映|检举).{{0,8}}{THIRD_PARTY}|{THIRD_PARTY}.{{0,40}}(想|要|我要|我想|去|向.{{0,6}})(举报|投诉|反映|检举)|"
     r"(能不能|可不可以|能|可以)(举报|投诉|反映|检举)(吗|么|不)|(举报|投诉|反映|检举)(他们|她们|这家|那家|一家|商家)|"
-    r"\b(where|how|who) (can|do|should|could) i (report|complain)\b|\breport (it|this|them|him|her) to\b"
+    r"\b(where|how|who) (can|do|should|could) i (report|complain)\b|\b(file|make|lodge|submit) a (report|complaint) (with|to)\b|\breport (it|this|them|him|her) to\b"
 )
 
 

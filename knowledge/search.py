@@ -760,7 +760,7 @@ class SearchIndex:
             )
         best = hits[0]
         # the question's topic is something else, with our word as its object: a product's use, a service's price, an exam
-        topic = other_topic(clean) or self._elsewhere(clean, step, present[self._doc[best.procedure.id]])
+        topic = other_topic(clean, reporting=reported) or self._elsewhere(clean, step, present[self._doc[best.procedure.id]])
         aside = bool(topic)
         confident = best.coverage >= CONFIDENT and best.evidence >= MIN_EVIDENCE and not aside
         dominant = not confident and not aside and not scope_words and _dominates(hits, matched_words, top_score)

@@ -763,3 +763,32 @@ def test_another_office_s_document_beside_ours_is_no_evidence_for_any_procedure(
 def test_instead_of_compares_two_procedures(kb):
     result = analyse(kb, "I'm a TCM doctor opening a small clinic. Is filing enough instead of approval?")
     assert result["confident"] is False and "tcm-clinic-filing" in [result["id"], *result["alternatives"]]
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("问题问完了，发个菜单", "menu"),
+        ("交的材料被弄丢了，气死了", "complaint"),
+        ("The clinic charged me for a test I never had", "complaint"),
+        ("Has my application been approved yet?", "case_status"),
+        ("Please delete my chat history", "privacy"),
+        ("你们收集的信息会卖给第三方吗", "privacy"),
+        ("How do I file a report with the health department about a dirty gym?", "procedure"),
+    ],
+)
+def test_the_intents_in_the_words_of_round_eighteen(kb, question, intent):
+    assert analyse(kb, question)["intent"] == intent
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("健康证上的身份证号少了一位", "health-certificate-reissue"),
+        ("快到校验期了，但诊所在装修，能延期校验吗", "medical-institution-validation"),
+        ("药店里有人冒充医生坐诊，往哪儿举报", "complaint-hotline"),
+        ("有没有座机电话", "office-hours-location"),
+    ],
+)
+def test_what_round_eighteen_reads_right(kb, question, expected):
+    assert analyse(kb, question)["id"] == expected
