@@ -28,7 +28,7 @@ _BYE_ZH = (
     r"(谢谢|感谢|多谢)(你|您)?(们)?(的)?(帮助|帮忙|解答|回答|耐心|服务)?|谢了|谢啦|辛苦(了|啦|你了|您了|你们了)|"
     r"好的?|好嘞|好滴|行|嗯+|哦+|ok|(我|那我)?(知道了|明白了|懂了|清楚了|了解了)|收到|可以了|"
     r"没有了|没事了|没别的了|没有?(别的|其他|其它)(问题|事|事情|事儿)?了|没(其他|其它|别的)?问题了|"
-    r"那?我?(明天|今天|下午|上午|改天|回头|过两天|这就|马上|现在)(就|再)?(去|来|过去|过来)(一趟|看看)?(吧)?|(那)?(就这些|就这样|先这样)(吧)?|我走了|(那)?我先(走|下)了|(先)?不打扰(了|你了|您了)|(我)?先去(准备|办|弄|交)(一下)?(材料)?(了|啦)?|回头再(问|说|来|联系)"
+    r"那?我?(明天|今天|下午|上午|改天|回头|过两天|这就|马上|现在)(就|再)?(去|来|过去|过来)(一趟|看看)?(吧)?|(那)?(就这些|就这样|先这样)(吧)?|我走了|(那)?我先(走|下)了|(先)?不打扰(了|你了|您了)|(那)?(我)?先忙(了|去了)?|(我)?先去(准备|办|弄|交)(一下)?(材料)?(了|啦)?|回头再(问|说|来|联系)"
 )
 _BYE_EN = (
     r"88+|886|bye|goodbye|bye bye|thanks? (you )?for (your|the|all (your|the)) help|that'?s all i need(ed)?|that'?s all( for (now|today))?|that is all i need(ed)?|see you( later| soon)?|thanks?( you)?( (very|so) much| a lot)?|many thanks|cheers|thx|ty|okay|got it|great|"
@@ -42,8 +42,8 @@ _SHOW = r"([\s,，]*(给我)?(列一下|列出来|列个清单|说一下|介绍�
 _MENU_ASK = re.compile(
     rf"^{_WHO}?(都|一般|主要|还)?(能|可以|会|能够)(帮我|帮忙|帮)?(做|干|办|办理|问|咨询|查|提供|回答)(些|点)?(什么|啥|哪些)(服务|业务|事|事情|事儿|问题|功能|事项)?(呢|呀|啊|吗)?{_SHOW}$|"
     rf"^{_WHO}?(都)?(有|提供)(哪些|什么|啥)(服务|业务|功能|事项)(可以)?(咨询|办理?|问)?(呢|呀|啊|吗)?{_SHOW}$|^{_WHO}(都)?(能|可以)(办|办理|咨询|问)(哪些|什么|啥)(业务|事|事情|事儿|问题)|"
-    r"^(有)?(哪些|什么)(事情|事|问题)可以(咨询|问)(你|您)?$|^.{0,20}[,，\s](发|给)(我)?(个|一个)(菜单|功能列表|业务清单)$|^(有没有|有)?(功能|服务|业务)(列表|菜单|清单|目录)(吗)?[\s,，]*((发|给)(我)?)?(看看|看一下|一下)?$|^(有)?(哪些|什么)(功能|服务|业务)(可以用|可以办|可以咨询|可以查询?|能查)?$|"
-    rf"^(你|您)是(干嘛|干什么|做什么)的$|^{_WHO}?(都)?(能|可以|会)干嘛$|^{_WHO}(都)?(办|办理)(哪些|什么|啥)(业务|事|事项)(呢|呀|啊)?{_SHOW}$|^(show|give|send) me (the |a )?list of (your |all )?(services|procedures)|"
+    r"^(有)?(哪些|什么)(事情|事|事项|问题)可以(在这|在这里)?(咨询|问)(你|您)?$|^.{0,20}[,，\s](发|给)(我)?(个|一个)(菜单|功能列表|业务清单)$|^(有没有|有)?(功能|服务|业务)(列表|菜单|清单|目录)(吗)?[\s,，]*((发|给)(我)?)?(看看|看一下|一下)?$|^(有)?(哪些|什么)(功能|服务|业务)(可以用|可以办|可以咨询|可以查询?|能查)?(的)?[\s,，]*(列个清单|列一下)?$|"
+    rf"^(你|您)是(干嘛|干什么|做什么)的$|^{_WHO}?(都)?(能|可以|会)(帮我)?干嘛$|^{_WHO}(都)?(办|办理)(哪些|什么|啥)(业务|事|事项)(呢|呀|啊)?{_SHOW}$|^(show|give|send) me (the |a )?list of (your |all )?(services|procedures)|"
     r"^what (can|do) you (do|help( me)?( with)?|offer)|^how can you help|^(what|which) (kind of )?services|^(a )?list of (all )?(your )?(procedures|services)|^what kind of (questions|things) can i ask|^what can i ask"
 )
 _STAFF = r"(工作人员|客服|人工|真人|活人|窗口人员|办事人员|接待人员)"
@@ -64,7 +64,7 @@ _COMPLAINT_INFO = re.compile(
 )
 # the way to complain asked for by name (the number to file a complaint): the hotline, though "file a complaint" is written
 _COMPLAINT_CONTACT = re.compile(
-    r"(phone|telephone|number|hotline|e-?mail|mailbox|address|website|channel)s?\b.{0,30}\b(for|to) (file|make|lodge|submit|send) (a |my )?complaint"
+    r"\b(where|how) (can|do|should|could) i (file|make|lodge|submit|send) (a |my )?(written |formal )?complaint|(phone|telephone|number|hotline|e-?mail|mailbox|address|website|channel)s?\b.{0,30}\b(for|to) (file|make|lodge|submit|send) (a |my )?complaint"
 )
 # the number or place to report asked for outright (我要举报，打什么电话), about someone other than the office itself
 _CHANNEL_ASK = re.compile(r"打什么电话|打哪个电话|哪个电话|电话多少|电话是多少|(去|到)(哪里|哪儿|哪)(投诉|举报|反映)")
@@ -77,12 +77,12 @@ _CONDUCT = (
     r"态度(很|太|非常|特别|极其|真)?(差|恶劣|不好|冷淡|冷漠|蛮横|嚣张|恶心)|服务(态度)?(很|太|真|特别)?(差|烂)|"
     r"(太|很|好|特别|非常|真|超|那么)凶|凶巴巴|凶我|骂人|骂我|吼我|冲我(吼|喊|发火)|训斥|不耐烦|爱答不理|爱理不理|不理人|不理我|冷着脸|"
     r"脏得要命|脏死了|太脏了?|很脏|脏兮兮|脏乎乎|黑乎乎|恶心死了|太恶心|真恶心|吃坏(了)?肚子|吃完.{0,4}拉肚子|吃了.{0,6}(拉肚子|中毒)|食物中毒|(根本|都|也|从来|完全|压根)(就)?(没|不)(有)?消毒|多收了|宰客|"
-    r"(被|让)(你们)?(给)?弄丢了?|太离谱|没(有)?消毒.{0,12}(感染|过敏|起疹子?|红肿|发炎)|没(有)?人负责|输错(了)?药|打错(了)?针|开错(了)?药|误诊|不认账|赖账|耍赖|推卸责任|不给退(钱|款)?|不肯退(钱|款)?|(排|等)了(好|大半|半|一|两|三|四|五|几)(个)?(多)?(小时|钟头)|窗口(都|也|全)?没(有)?人|太过分了|(就|只)开(了)?(一|两|1|2)个窗口|每次说的?(都)?不一样|说法(都)?不一|到底怎么办事|怎么办事的|退回(了)?(好几|三|两|几|多)次|(交|跑)了(好几|三|四|五|几)(次|趟)|敷衍|推诿|推脱|踢皮球|推来推去|扯皮|刁难|为难我|故意为难|不作为|乱收费|多收(钱|费)|收红包|红包|回扣|索贿|受贿|吃拿卡要|走后门|"
+    r"差点(扎到|伤到|烫伤|出事)|(头皮|皮肤|脸|脚|手)(上)?(都)?(起疹子|起了疹子|过敏|红肿|感染|发炎)了?|(被|让)(你们)?(给)?弄丢了?|太离谱|没(有)?消毒.{0,12}(感染|过敏|起疹子?|红肿|发炎)|没(有)?人负责|输错(了)?药|打错(了)?针|开错(了)?药|误诊|不认账|赖账|耍赖|推卸责任|不给退(钱|款)?|不肯退(钱|款)?|(排|等)了(好|大半|半|一|两|三|四|五|几)(个)?(多)?(小时|钟头)|窗口(都|也|全)?没(有)?人|太过分了|(就|只)开(了)?(一|两|1|2)个窗口|每次说的?(都)?不一样|说法(都)?不一|到底怎么办事|怎么办事的|退回(了)?(好几|三|两|几|多)次|(交|跑)了(好几|三|四|五|几)(次|趟)|敷衍|推诿|推脱|踢皮球|推来推去|扯皮|刁难|为难我|故意为难|不作为|乱收费|多收(钱|费)|收红包|红包|回扣|索贿|受贿|吃拿卡要|走后门|"
     r"(办事|效率|速度)(也|都|实在|真是)?(太|很|特别|真)?(慢|低)|(排|等)了(好|大半|半|一|两|三|四|五|几)?(个)?(多)?(小时|钟头|上午|下午|天)(多)?的?队?(还没|都没|也没|没人)|拖(了|延|拖拉拉)|一拖再拖|跑了.{0,3}趟|来回跑|让我跑|没人管|没人理|不满意|(一直|老是|总是|整天)占线|电话.{0,10}(都|也|还是|一直|总是|老是|根本|从来)(就)?没人接|(一直|总是|老是|根本|从来)(就)?没人接(电话)?|(电话)?(根本|总是|老是|一直)?(打不进去?|打不通)"
 )
 _BEHAVIOUR = re.compile(_CONDUCT)
 _COMPLAINT = re.compile(
-    rf"投诉|举报|{_CONDUCT}|\bcomplain|\bcomplaint|\b(nobody|no one|no-one) (ever )?(picks up|answers)|\blaughed at me\b|\bcharged me for .{{0,30}}(never|didn'?t)\b|\bhung up on me\b|\bignored me\b|\b(dirty|filthy|unwashed) (towels?|sheets|tools|instruments|needles)\b|\bbed ?bugs\b|\bunacceptable\b|\brude\b|\bdisgusting\b|hadn'?t been (changed|cleaned|washed)|charged me (twice|double|too much)|didn'?t (even )?wash (his|her|their) hands|your staff (told|gave|sent) me the wrong|had to come back (twice|again|three times)|wasted my (time|day)|unfriendly|unprofessional|yell(ed|ing)? at|shout(ed|ing)? at|unfair|bribe|kickback|terrible service"
+    rf"投诉|举报|{_CONDUCT}|\bcomplain|\bcomplaint|\b(nobody|no one|no-one) (ever )?(picks up|answers)|\blaughed at me\b|\blaughed when\b|\bfilthy\b|\bcharged me for .{{0,30}}(never|didn'?t)\b|\bhung up on me\b|\bignored me\b|\b(dirty|filthy|unwashed) (towels?|sheets|tools|instruments|needles)\b|\bbed ?bugs\b|\bunacceptable\b|\brude\b|\bdisgusting\b|hadn'?t been (changed|cleaned|washed)|charged me (twice|double|too much)|didn'?t (even )?wash (his|her|their) hands|your staff (told|gave|sent) me the wrong|had to come back (twice|again|three times)|wasted my (time|day)|unfriendly|unprofessional|yell(ed|ing)? at|shout(ed|ing)? at|unfair|bribe|kickback|terrible service"
 )
 _STATUS = re.compile(
     r"进度|进展|处理得?怎么样|处理(结果|到哪)|办到哪|审(批|核)(得)?(怎么样|到哪|结果|好了没|通过了没)|(怎么样了|到哪一?步了|到哪了)$|有结果了?吗|(还没|还没有)(出来|下来)|(审核|审批)(通过|下来|完|好)(了)?(没有?|吗|么)|(办|弄|批|审)(好|完|下来)了(没有?|吗|么|没)|(能|可以)(去)?(拿|取|领)了(吗|么|没)|什么时候(答复|回复|处理)|查询?(我的)?(投诉|工单|案件|事项)|我的(投诉|工单|案件)|"
@@ -97,7 +97,7 @@ _DATA = r"(数据|信息|资料|记录|隐私|账号|账户|聊天记录|对话�
 _MY = r"(我的?|本人的?|我们的?|我(发|提供|上传|填|填写|留|给你们?)的)"
 _DELETE = re.compile(
     rf"(删除|删掉|删了|清除|清空|抹掉|销毁|注销)(掉)?(我|我的|本人的?|个人的?)?(全部|所有|的)*(个人)?{_DATA}|"
-    rf"(删除|删掉|清除|清空|注销)(掉)?(我|本人)(在)?(这里|这儿|这边|你们这里?|平台上?|系统里?)的?(全部|所有)?(个人)?{_DATA}|"
+    rf"(删除|删掉|清除|清空|注销)(掉)?(我|本人)(在)?(这里|这儿|这边|你们这里?|平台上?|系统里?)(留|填|提供)?的?(全部|所有)?(个人)?{_DATA}|"
     # what is kept about me: the privacy notice comes with the deletion offer
     rf"(会|是否|有没有|会不会)(保存|保留|存储|存|留存|记录|收集)(下)?{_MY}(个人)?{_DATA}|"
     rf"{_DATA}.{{0,12}}(会不会|会|是否|有没有|不会)(被)?(泄露|泄漏|外泄|泄密|流出|卖给|给别人|被别人|被人)|"

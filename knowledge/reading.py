@@ -67,7 +67,7 @@ def other_topic(text: str, *, reporting: bool = False) -> str:
 # our document already in hand, then a question about what comes next (出生证已经拿到了，户口去哪上): the next step is often
 # another office's, and the part after the marker says which
 _DONE = re.compile(
-    r"(已经|早就|都|刚|刚刚)(拿到|领到|开好|开出来|办好|办下来|办完|拿了|领了|开了)了?|(拿到|领到|开好|开出来|办好|办下来)了|"
+    r"(已经|早就|都|刚|刚刚)(拿到|领到|开好|开出来|办好|办下来|办完|拿了|领了|开了|做了|做完|做好)了?|(拿到|领到|开好|开出来|办好|办下来)了|"
     r"\b(is|are|was|were) (done|ready|issued|sorted)\b|\b(already|now) (got|have|received)\b|\bi(?:'ve| have) (got|received)\b"
 )
 
@@ -94,7 +94,7 @@ def next_step(text: str) -> tuple[str, bool]:
 
 # "a nurse, not a doctor" (我是护士不是医生): the word after the negation is what the question is not about
 _NEGATED = re.compile(
-    r"(?<!是)(?<!要)不是(一个|个|一名|名|位)?[\u4e00-\u9fff]{1,5}?(?=[,，.。;；!！?？\s]|也|而是|$)|除了[^,，。]{1,12}?(之外|以外)|,\s*not an? [a-z]+(?=[,.;!?]|$)"
+    r"(?<!是)(?<!要)不是(一个|个|一名|名|位)?[\u4e00-\u9fff]{1,5}?(?=[,，.。;；!！?？\s]|也|而是|$)|除了[^,，。]{1,12}?(之外|以外)|(还|都|并)?没(有)?(过期|到期)|,\s*not an? [a-z]+(?=[,.;!?]|$)"
 )
 
 

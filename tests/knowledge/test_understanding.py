@@ -792,3 +792,36 @@ def test_the_intents_in_the_words_of_round_eighteen(kb, question, intent):
 )
 def test_what_round_eighteen_reads_right(kb, question, expected):
     assert analyse(kb, question)["id"] == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("Where can I file a complaint about a dirty nail salon?", "procedure"),
+        ("诊所打针的时候针头乱放，差点扎到我", "complaint"),
+        ("去美容院做了个脸，脸上都起疹子了", "complaint"),
+        ("The pool was filthy and the staff laughed when I complained", "complaint"),
+        ("好，那我先忙了", "goodbye"),
+        ("有哪些事项可以在这里咨询", "menu"),
+        ("你这个机器人能帮我干嘛", "menu"),
+        ("我想删除我在这里留的个人信息", "privacy"),
+    ],
+)
+def test_the_intents_in_the_words_of_round_nineteen(kb, question, intent):
+    assert analyse(kb, question)["intent"] == intent
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("店员的健康证搞丢了，还没过期，怎么补一张", "health-certificate-reissue"),  # 还没过期: not an expired certificate
+        ("汽车厂的喷漆车间要做职业病申报吗", "occupational-health-filing"),  # a car factory is a workplace, not a car
+        ("环评已经做完了，职业病危害还要去哪申报", "occupational-health-filing"),  # the EIA is done, not the question
+    ],
+)
+def test_what_round_nineteen_reads_right(kb, question, expected):
+    assert analyse(kb, question)["id"] == expected
+
+
+def test_a_water_purifier_s_product_approval_is_not_ours(kb):
+    assert analyse(kb, "卖净水器的，涉水产品批件在哪申请")["confident"] is False
