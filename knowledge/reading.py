@@ -15,14 +15,14 @@ _OTHER_TOPIC = re.compile(
     r"(馆|店|厅|场|池|房|酒店|宾馆|会所|院|中心)(几点|什么时候|啥时候)(开门|关门|营业|开|关)|"
     # which doctor is good, a hospital's own appointments and jabs, a company's or a utility's number
     r"哪个医生|哪位医生|哪个大夫|(医生|大夫)(看得|技术|水平)(好|怎么样)|看得好|挂.{0,10}号(?!码)|专家门诊|坐诊|出诊|"
-    r"\bappointment (at|with) (the|a|an) .{0,30}(hospital|doctor|specialist)|\bday pass\b|\bentry fee\b|(体检|检查|化验)(报告|结果).{0,6}(查|看|打印|取|拿)|(想|要|准备|打算)考(护士|医师|医生|执业|资格)|报名(在哪|什么时候|时间|入口|条件)|有什么推荐|推荐一下|有推荐吗|有没有推荐|给我推荐|\bhow (do i|to|can i|should i) (cook|bake|boil|fry|make (a |some )?(dumplings|noodles|soup|cake))\b|"
+    r"\bappointment (at|with) (the|a|an) .{0,30}(hospital|doctor|specialist)|\bday pass\b|\bentry fee\b|(体检|检查|化验)(报告|结果).{0,6}(查|看|打印|取|拿)|(想|要|准备|打算)考(护士|医师|医生|执业|资格)|报名(在哪|什么时候|时间|入口|条件)|\bpharmac(y|ies)\b.{0,20}\bopen\b|\bopen 24 hours\b|有什么推荐|推荐一下|有推荐吗|有没有推荐|给我推荐|\bhow (do i|to|can i|should i) (cook|bake|boil|fry|make (a |some )?(dumplings|noodles|soup|cake))\b|"
     r"(医院|卫生院|卫生服务中心|接种点|门诊).{0,6}(周末|几点|什么时候|哪天)(打针|接种|开门|上班)|(公司|银行|派出所|公安局|学校)的?(电话|地址)|"
     r"(能不能|可不可以|能|可以)用来|兑(多少)?水|怎么兑|能(不能)?考|可以考|(national|qualification|licensing|licensure|entrance) exams?\b|"
     # a hospital's or a canteen's own phone, address or hours: theirs to give, not the window's
     r"(医院|住院部|食堂|饭堂|餐厅)的?(电话|地址|在哪|位置|几点|开饭|营业|开门|上班时间|门诊时间)|(食堂|饭堂|餐厅).{0,6}(几点|开饭|开门|营业)|"
     r"\b(hospital|cafeteria|canteen)'?s? (phone|number|address|opening hours|visiting hours)|"
     # which doctor, hospital or check-up is good or cheap: a recommendation, not a procedure
-    r"\brecommend (a|an|me|some|any)\b|推荐(一个|一家|个|家|几家)?(好的|靠谱的|便宜的)?(医院|医生|诊所|牙医|体检)|(哪家|哪个|哪里)(医院)?(便宜|靠谱|划算)|\b(cafeteria|canteen) (open|opens|close|closes)\b|疼不疼|痛不痛|疼吗|痛吗|(什么|哪些|哪种|哪几种)疫苗|哪里买|在哪买|哪儿买|去哪买|"
+    r"\brecommend (a|an|me|some|any)\b|推荐(一个|一家|个|家|几家)?(好的|靠谱的|便宜的)?(医院|医生|诊所|牙医|体检)|(哪家|哪个|哪里)(医院)?(便宜|靠谱|划算)|(哪家|哪个)(医院|诊所).{0,8}(比较好|最好|好一点|厉害|强)|\b(cafeteria|canteen) (open|opens|close|closes)\b|疼不疼|痛不痛|疼吗|痛吗|(什么|哪些|哪种|哪几种)疫苗|哪里买|在哪买|哪儿买|去哪买|"
     r"能喝|能吃|能不能喝|能不能吃|可以喝|可以吃|喝了|吃了会|安全吗|安不安全|伤身体|有毒|有害|致癌|好用|哪个牌子|什么牌子|哪家好|怎么用|怎么使用|怎么稀释|"
     r"一个月(收费|多少钱|要多少|费用)|(一次|一晚|一天|一小时|一节课|一个疗程)(收费|多少钱|要多少)|多少钱一(次|晚|天|个月|小时|节)|门票|会员|办卡|退款|退钱|"
     r"考试|报考|考试报名|报名考试|成绩|分数线|怎么考|考证|难不难|好考|题库|"

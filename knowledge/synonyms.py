@@ -41,6 +41,7 @@ class Synonyms:
 
     replace: dict[str, str] = field(default_factory=dict)
     out_of_scope: frozenset[str] = frozenset()
+    keep: frozenset[str] = frozenset()  # the canonical words themselves: matched whole, so 卫生许可证 is not 卫生许可 + 证
     _pattern: re.Pattern[str] | None = None
     _scope: re.Pattern[str] | None = None
 
@@ -63,21 +64,27 @@ class Synonyms:
                 replace[clean] = f" {broad} "  # the place or job is context; what it implies is the question
         scope = frozenset(_clean(w) for w in data.get("out_of_scope") or [])
         add_words({target.strip() for target in replace.values()} | set(canonical.values()))
-        return cls(replace, scope)
+        return cls(replace, scope, frozenset(canonical.values()) - set(replace))
 
     def __post_init__(self) -> None:
-        variants = sorted(self.replace, key=len, reverse=True)
+        # a canonical word is in the pattern too, as itself: otherwise a shorter variant inside it (卫生许可 in 卫生许可证) would be
+        # rewritten and leave the rest dangling (卫生许可证证), and a question that writes the variant would not meet it
+        variants = sorted(set(self.replace) | self.keep, key=len, reverse=True)
         self._pattern = _alternation(variants, "(?:s|es)?")
         self._scope = _alternation(sorted(self.out_of_scope, key=len, reverse=True), "s?")
 
     def _target(self, match: re.Match[str]) -> str:
         found = match.group(0)
+        if found in self.keep:
+            return found
         target = self.replace.get(found)
         if target is None:  # an English plural: look the singular up
             for cut in (2, 1):
                 target = self.replace.get(found[:-cut])
                 if target is not None:
                     break
+            else:
+                return found  # the plural of a canonical word: itself
         return f" {target} " if not _CJK.search(found) else (target or found)
 
     def rewrite(self, text: str, *, narrower: bool = True) -> str:

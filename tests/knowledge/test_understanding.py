@@ -98,7 +98,7 @@ def test_synonyms_are_data_and_change_the_answer(tmp_path):
 
     folder = tmp_path / "knowledge"
     shutil.copytree(KNOWLEDGE, folder)
-    question = "开个搓澡铺子要什么卫生证"
+    question = "开搓澡铺子需要什么"
     assert analyse(KnowledgeStore(folder).current, question)["confident"] is False
     synonyms = (folder / "synonyms.yaml").read_text(encoding="utf-8")
     (folder / "synonyms.yaml").write_text(synonyms.replace("公共场所: [", "公共场所: [搓澡铺子, ", 1), encoding="utf-8")
@@ -825,3 +825,38 @@ def test_what_round_nineteen_reads_right(kb, question, expected):
 
 def test_a_water_purifier_s_product_approval_is_not_ours(kb):
     assert analyse(kb, "卖净水器的，涉水产品批件在哪申请")["confident"] is False
+
+
+def test_a_canonical_word_is_rewritten_whole_not_split_by_a_shorter_variant(kb):
+    synonyms = kb.index.synonyms
+    # 卫生许可 is a variant of 卫生许可证: the canonical word itself must not become 卫生许可证证
+    assert synonyms.rewrite("卫生许可证") == "卫生许可证"
+    assert synonyms.rewrite("卫生许可") == "卫生许可证"
+    assert synonyms.rewrite("licenses") == "licenses"  # the plural of a canonical word is left as written
+
+
+def test_a_question_writing_the_short_form_names_the_procedure_s_keyword(kb):
+    # 卫生许可 (without 证) names the keyword 卫生许可证 verbatim, so another office's 营业执照 beside it does not make it theirs
+    assert analyse(kb, "开洗浴中心，卫生许可先办还是营业执照先办")["id"] == "public-place-hygiene-license"
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("游泳池水太浑了，我要投诉，你们的监督电话几号", "procedure"),
+        ("都能咨询些啥，发个清单看看", "menu"),
+        ("有菜单吗，你们提供哪些服务", "menu"),
+        ("诊所给孩子打针打错了，太不负责了", "complaint"),
+        ("足疗店的毛巾脏得很，洗完脚就染上脚气了", "complaint"),
+        ("我的材料审核过了没有", "case_status"),
+    ],
+)
+def test_the_intents_in_the_words_of_round_twenty(kb, question, intent):
+    assert analyse(kb, question)["intent"] == intent
+
+
+@pytest.mark.parametrize(
+    "question", ["执业药师注册在哪办", "市里哪家医院的儿科比较好", "Is there a pharmacy open 24 hours near the station?"]
+)
+def test_pharmacists_hospital_rankings_and_pharmacies_are_not_ours(kb, question):
+    assert analyse(kb, question)["confident"] is False
