@@ -28,7 +28,7 @@ _BYE_ZH = (
     r"(谢谢|感谢|多谢)(你|您)?(们)?(的)?(帮助|帮忙|解答|回答|耐心|服务)?|谢了|谢啦|辛苦(了|啦|你了|您了|你们了)|"
     r"好的?|好嘞|好滴|行|嗯+|哦+|ok|(我|那我)?(知道了|明白了|懂了|清楚了|了解了)|收到|可以了|"
     r"没有了|没事了|没别的了|没有?(别的|其他|其它)(问题|事|事情|事儿)?了|没(其他|其它|别的)?问题了|"
-    r"那?我?(明天|今天|下午|上午|改天|回头|过两天|这就|马上|现在)(就|再)?(去|来|过去|过来)(一趟|看看)?(吧)?|(那)?(就这些|就这样|先这样)(吧)?|我走了|(那)?我先(走|下)了|(先)?不打扰(了|你了|您了)|(那)?(我)?先忙(了|去了)?|(我)?先去(准备|办|弄|交)(一下)?(材料)?(了|啦)?|回头再(问|说|来|联系)"
+    r"那?我?(明天|今天|下午|上午|改天|回头|过两天|这就|马上|现在)(就|再)?(去|来|过去|过来)(一趟|看看)?(吧)?|(那)?(就这些|就这样|先这样)(吧)?|我走了|(那)?我先(走|下)了|(先)?不打扰(了|你了|您了)|回头有事再(问|说|来|联系|找你)|(那)?(我)?先忙(了|去了)?|(那)?(我)?先去(准备|办|弄|交)(一下)?(材料)?(了|啦)?|回头再(问|说|来|联系)"
 )
 _BYE_EN = (
     r"88+|886|bye|goodbye|bye bye|thanks? (you )?for (your|the|all (your|the)) help|that'?s all i need(ed)?|that'?s all( for (now|today))?|that is all i need(ed)?|see you( later| soon)?|thanks?( you)?( (very|so) much| a lot)?|many thanks|cheers|thx|ty|okay|got it|great|"
@@ -42,7 +42,7 @@ _SHOW = r"([\s,，]*(给我)?(列一下|列出来|列个清单|说一下|介绍�
 _MENU_ASK = re.compile(
     rf"^{_WHO}?(都|一般|主要|还)?(能|可以|会|能够)(帮我|帮忙|帮)?(做|干|办|办理|问|咨询|查|提供|回答)(些|点)?(什么|啥|哪些)(服务|业务|事|事情|事儿|问题|功能|事项)?(呢|呀|啊|吗)?{_SHOW}$|"
     rf"^{_WHO}?(都)?(有|提供)(哪些|什么|啥)(服务|业务|功能|事项)(可以)?(咨询|办理?|问)?(呢|呀|啊|吗)?{_SHOW}$|^{_WHO}(都)?(能|可以)(办|办理|咨询|问)(哪些|什么|啥)(业务|事|事情|事儿|问题)|"
-    r"^(有)?(哪些|什么)(事情|事|事项|问题)可以(在这|在这里)?(咨询|问)(你|您)?$|^.{0,20}[,，\s?？](发|给)(我)?(个|一个)?(菜单|功能列表|业务清单|清单)(看看|看一下)?$|^有(没有)?(菜单|功能列表|业务清单)(吗|么)?[,，\s?？]|^(有没有|有)?(功能|服务|业务)(列表|菜单|清单|目录)(吗)?[\s,，]*((发|给)(我)?)?(看看|看一下|一下)?$|^(有)?(哪些|什么)(功能|服务|业务)(可以用|可以办|可以咨询|可以查询?|能查)?(的)?[\s,，]*(列个清单|列一下)?$|"
+    r"^(有)?(哪些|什么)(事情|事|事项|问题)可以(在这|在这里)?(咨询|问)(的)?(你|您)?$|^.{0,20}[,，\s?？](发|给)(我)?(个|一个)?(菜单|功能列表|业务清单|清单)(看看|看一下)?$|^有(没有)?(菜单|功能列表|业务清单)(吗|么)?[,，\s?？]|^(有没有|有)?(功能|服务|业务)(列表|菜单|清单|目录)(吗)?[\s,，]*((发|给)(我)?)?(看看|看一下|一下)?$|^(有)?(哪些|什么)(功能|服务|业务)(可以用|可以办|可以咨询|可以查询?|能查)?(的)?[\s,，]*(列个清单|列一下)?$|"
     rf"^(你|您)是(干嘛|干什么|做什么)的$|^{_WHO}?(都)?(能|可以|会)(帮我)?干嘛$|^{_WHO}(都)?(办|办理)(哪些|什么|啥)(业务|事|事项)(呢|呀|啊)?{_SHOW}$|^(show|give|send) me (the |a )?list of (your |all )?(services|procedures)|"
     r"^what (can|do) you (do|help( me)?( with)?|offer)|^how can you help|^(what|which) (kind of )?services|^(a )?list of (all )?(your )?(procedures|services)|^what kind of (questions|things) can i ask|^what can i ask"
 )
@@ -59,12 +59,12 @@ _COMPLAINT_INFO = re.compile(
     r"(投诉|举报|监督|反映)的?(电话|热线|方式|渠道|邮箱|信箱|途径|号码|地址|窗口|部门)|(能不能|能否|可不可以|可以|能)(打.{0,8})?(投诉|举报|反映)(?!你们)|12345|12320|(去哪|到哪|在哪|往哪|向哪|哪里|哪儿|怎么|如何|找谁|找哪|向谁|哪个部门|有什么渠道|有没有).{0,8}(投诉|举报|反映|检举)|"
     r"(投诉|举报|反映).{0,16}(去哪|到哪|在哪|哪里|找谁|找哪|哪个部门|渠道|管道|途径|方式|电话|邮箱|信箱|怎么(办|弄|做)?[?？.。!！]*$|吗[?？.。!！]*$|流程|程序|步骤)|"
     r"(打哪个电话|打什么电话|哪个电话|找哪个部门)(可以)?(投诉|举报|反映)|(投诉|举报|反映|投述)(他们|她们|这家|那家|一家|商家)|匿名(投诉|举报)|(投诉|举报|反映)(?!你们).{0,24}(可以匿名|能匿名|匿名吗|归你们管|你们管吗|你们管不管|归谁管)|(归你们管|你们管吗|你们管不管|归谁管).{0,12}(投诉|举报|反映)|(投诉|举报)人?的?(信息|身份|个人信息)?.{0,6}(保密|泄露|泄漏|曝光)|"
-    r"(complaint|report|supervision) (hotline|number|phone|line|channel|email|box|mailbox|form)|\b(file|make|lodge|submit) a (report|complaint) (with|to)\b|\b(box|e-?mail|mailbox) for .{0,30}(violation|complaint|report)|(phone|telephone|number|hotline|e-?mail|mailbox|address|website|channel)s? (for|to|where)\b.{0,40}(complain|complaint|report)|"
+    r"(complaint|report|supervision) (hotline|number|phone|line|channel|email|box|mailbox|form)|\bcomplaint anonymously\b|\banonymous (complaint|report)|\b(file|make|lodge|submit) a (report|complaint) (with|to)\b|\b(box|e-?mail|mailbox) for .{0,30}(violation|complaint|report)|(phone|telephone|number|hotline|e-?mail|mailbox|address|website|channel)s? (for|to|where)\b.{0,40}(complain|complaint|report)|"
     r"(where|how) (can|do|should|could) i (send|submit|address|email|file|lodge) (a |my )?(written |formal )?complaint|(number|phone|hotline|e-?mail|address) (do|should|can|could) i (call|ring|dial|use|write to|email|send)\b.{0,20}(complain|complaint|report)|hotline|where (can|do|should) i (report|complain)|how (can|do) i (report|complain)|report (anonymously|a |an )"
 )
 # the way to complain asked for by name (the number to file a complaint): the hotline, though "file a complaint" is written
 _COMPLAINT_CONTACT = re.compile(
-    r"\b(where|how) (can|do|should|could) i (file|make|lodge|submit|send) (a |my )?(written |formal )?complaint|(phone|telephone|number|hotline|e-?mail|mailbox|address|website|channel)s?\b.{0,30}\b(for|to) (file|make|lodge|submit|send) (a |my )?complaint"
+    r"\b(where|how) (can|do|should|could) i (file|make|lodge|submit|send) (a |my )?(written |formal )?complaint|\bcomplain(t)? anonymously|\banonymous (complaint|report)|(phone|telephone|number|hotline|e-?mail|mailbox|address|website|channel)s?\b.{0,30}\b(for|to) (file|make|lodge|submit|send) (a |my )?complaint"
 )
 # the number or place to report asked for outright (我要举报，打什么电话), about someone other than the office itself
 _CHANNEL_ASK = re.compile(
@@ -169,7 +169,7 @@ def detect(text: str) -> Intent:
         return Intent("procedure")
     meant = what_is_meant(clean)  # 不是投诉你们，是投诉一家诊所: what the complaint is not about is no target
     channel = _COMPLAINT_CONTACT.search(clean) or (_CHANNEL_ASK.search(clean) and not _AT_US.search(meant))
-    if _COMPLAINT_INFO.search(clean) and (not _COMPLAINT_SELF.search(meant) or channel):
+    if _COMPLAINT_INFO.search(meant) and (not _COMPLAINT_SELF.search(meant) or channel):
         return Intent("procedure")
     if _COMPLAINT.search(clean):
         return Intent("complaint")

@@ -15,7 +15,7 @@ _OTHER_TOPIC = re.compile(
     r"(馆|店|厅|场|池|房|酒店|宾馆|会所|院|中心)(几点|什么时候|啥时候)(开门|关门|营业|开|关)|"
     # which doctor is good, a hospital's own appointments and jabs, a company's or a utility's number
     r"哪个医生|哪位医生|哪个大夫|(医生|大夫)(看得|技术|水平)(好|怎么样)|看得好|挂.{0,10}号(?!码)|专家门诊|坐诊|出诊|"
-    r"\bappointment (at|with) (the|a|an) .{0,30}(hospital|doctor|specialist)|\bday pass\b|\bentry fee\b|(体检|检查|化验)(报告|结果).{0,6}(查|看|打印|取|拿)|(想|要|准备|打算)考(护士|医师|医生|执业|资格)|报名(在哪|什么时候|时间|入口|条件)|\bpharmac(y|ies)\b.{0,20}\bopen\b|\bopen 24 hours\b|有什么推荐|推荐一下|有推荐吗|有没有推荐|给我推荐|\bhow (do i|to|can i|should i) (cook|bake|boil|fry|make (a |some )?(dumplings|noodles|soup|cake))\b|"
+    r"\bappointment (at|with) (the|a|an) .{0,30}(hospital|doctor|specialist)|\bday pass\b|\bentry fee\b|(体检|检查|化验)(报告|结果).{0,6}(查|看|打印|取|拿)|(想|要|准备|打算)考(护士|医师|医生|执业|资格)|报名(在哪|什么时候|时间|入口|条件)|\bpharmac(y|ies)\b.{0,20}\bopen\b|\bopen 24 hours\b|请(个)?护工|找(个)?护工|\b(hire|find|arrange) (a |an )?(caregiver|carer|care worker)\b|有什么推荐|推荐一下|有推荐吗|有没有推荐|给我推荐|\bhow (do i|to|can i|should i) (cook|bake|boil|fry|make (a |some )?(dumplings|noodles|soup|cake))\b|"
     r"(医院|卫生院|卫生服务中心|接种点|门诊).{0,6}(周末|几点|什么时候|哪天)(打针|接种|开门|上班)|(公司|银行|派出所|公安局|学校)的?(电话|地址)|"
     r"(能不能|可不可以|能|可以)用来|兑(多少)?水|怎么兑|能(不能)?考|可以考|(national|qualification|licensing|licensure|entrance) exams?\b|"
     # a hospital's or a canteen's own phone, address or hours: theirs to give, not the window's
@@ -104,13 +104,16 @@ _OFFICE_NAMES = re.compile(r"卫健委|卫健局|卫生局|卫计委|卫生健�
 
 # "anxious to death" is no death (急死了, 烦死了), and a certificate that is 没了 is lost, not deceased
 _INTENSIFIER = re.compile(r"(急|烦|累|气|热|冷|吓|笑|忙|饿|困|愁|怕|担心|着急)死(了|我了|人了|啦)")
-_THING_GONE = re.compile(r"(证|证明|本|卡|包|钱包|手机|材料)(也|都|就|全)?没了")
+_THING_GONE = re.compile(r"(证|证明|本|卡|包|钱包|手机|材料|被偷|被抢)(了)?(也|都|就|全|一起)?没了")
+_LEAVING = re.compile(r"(我|我们|那我)(就|先|得)?走了")  # I'm off now: nobody died
+_MISHEARD = re.compile(r"(?<=[哪里儿谁])反应")  # 去哪反应: voice input's 反映 (to report), not a reaction
 
 
 def what_is_meant(text: str) -> str:
     """The normalised question as meant: without what it says it is not (我是护士不是医生 → 我是护士), the office's own
     name, or "to death" as an intensifier (急死了 → 急了); a certificate that is 没了 is lost (健康证也没了 → 健康证也丢了)."""
     text = _THING_GONE.sub(lambda m: m.group(0)[:-2] + "丢了", _INTENSIFIER.sub(r"\1了", text))
+    text = _MISHEARD.sub("反映", _LEAVING.sub(" ", text))
     return _OFFICE_NAMES.sub(" ", _NEGATED.sub(" ", text))
 
 
@@ -132,7 +135,7 @@ _REPORTS = re.compile(
     r"(去哪|到哪|在哪|往哪|向哪|哪里|哪儿|找谁|向谁|哪个部门|打哪个电话|打什么电话|哪个电话|怎么|如何)(儿|里)?(可以|能)?(举报|投诉|反映|检举)|"
     r"(举报|投诉|反映|检举)的?(流程|程序|步骤)|"
     rf"(举报|投诉|反映|检举).{{0,8}}{THIRD_PARTY}|{THIRD_PARTY}.{{0,40}}(想|要|我要|我想|去|向.{{0,6}})(举报|投诉|反映|检举)|"
-    r"(能不能|可不可以|能|可以)(举报|投诉|反映|检举)(吗|么|不)|(举报|投诉|反映|检举)(他们|她们|这家|那家|一家|商家)|"
+    r"(能不能|可不可以|能|可以)(举报|投诉|反映|检举)(吗|么|不)|(举报|投诉|反映|检举)(他们|她们|这家|那家|一家|一个|商家)|"
     r"\b(where|how|who) (can|do|should|could) i (report|complain)\b|\b(file|make|lodge|submit) a (report|complaint) (with|to)\b|\breport (it|this|them|him|her) to\b"
 )
 

@@ -860,3 +860,35 @@ def test_the_intents_in_the_words_of_round_twenty(kb, question, intent):
 )
 def test_pharmacists_hospital_rankings_and_pharmacies_are_not_ours(kb, question):
     assert analyse(kb, question)["confident"] is False
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("好，那我先走了，回头有事再问", "goodbye"),  # 走了 is leaving here, not dying
+        ("那我先去准备材料了，谢谢", "goodbye"),
+        ("有哪些事项可以问的", "menu"),
+        ("Can I make a complaint anonymously?", "procedure"),
+        ("诊所乱给人打针，这种事去哪反应", "procedure"),  # voice input's 反应 for 反映
+    ],
+)
+def test_the_intents_in_the_words_of_round_twenty_one(kb, question, intent):
+    assert analyse(kb, question)["intent"] == intent
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("想头诉一个无证牙医，往哪里投", "complaint-hotline"),
+        ("诊所乱给人输液，这种事去哪反映管用", "complaint-hotline"),
+    ],
+)
+def test_reports_of_one_unlicensed_practitioner_are_the_channels(kb, question, expected):
+    assert analyse(kb, question)["id"] == expected
+
+
+@pytest.mark.parametrize(
+    "question", ["我爸想住养老院，入住怎么申请", "老人在国外去世了，骨灰运回国要办什么手续", "Can you arrange a caregiver for my mother?"]
+)
+def test_care_home_admission_repatriation_and_caregivers_are_not_ours(kb, question):
+    assert analyse(kb, question)["confident"] is False
