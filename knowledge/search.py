@@ -164,10 +164,9 @@ def _asks_only_where(token: str) -> bool:
     return all(is_soft(part) for part in parts)
 
 
-def _in_hand(clean: str, scope_words: list[str]) -> bool:
-    """Every out-of-scope thing comes before "already obtained" (刚领了营业执照，下一步办卫生许可): done, so not the question."""
-    step, _ = next_step(clean)
-    return bool(step and scope_words) and not any(word in step for word in scope_words)
+def _in_hand(after: str, scope_words: list[str]) -> bool:
+    """Every out-of-scope thing comes before "already obtained" (刚领了营业执照，下一步办卫生许可, `after` the part after it): done."""
+    return bool(after and scope_words) and not any(word in after for word in scope_words)
 
 
 def _without(text: str, spans: Sequence[str]) -> str:
@@ -630,19 +629,17 @@ class SearchIndex:
                 return True
         return False
 
-    def _step_words(self, clean: str) -> list[tuple[str, list[str], float]]:
+    def _step_words(self, after: str) -> list[tuple[str, list[str], float]]:
         """The words after "already obtained" as written (火化 stays 火化), each with its known tokens (none if unknown)."""
-        step, _ = next_step(clean)
-        if not step:
+        if not after:
             return []
-        written = self.synonyms.rewrite(step, narrower=False)
+        written = self.synonyms.rewrite(after, narrower=False)
         return [(w, *self._known(w)) for w in dict.fromkeys(words(written)) if len(w) > 1 and not is_stopword(w) and not is_soft(w)]
 
-    def _elsewhere(self, clean: str, step: list[tuple[str, list[str], float]], has_best: set[str]) -> str:
+    def _elsewhere(self, after: str, plainly: bool, step: list[tuple[str, list[str], float]], has_best: set[str]) -> str:
         """The next step the question asks about: another office's topic, or words the best procedure (the document in hand) lacks."""
         if not step:
             return ""
-        after, plainly = next_step(clean)
         theirs = self.synonyms.scope_words(after)
         if theirs or not plainly:
             return theirs[0] if theirs else ""
@@ -683,7 +680,8 @@ class SearchIndex:
         if len(whole) > len(QUESTION) and whole in self._postings:
             verbatim.append(whole)  # the office taught this very question as an example of a procedure
         theirs = set(scope_words)
-        if as_materials(clean, scope_words) or _in_hand(clean, scope_words):
+        after, plainly = next_step(clean)  # the part after "already obtained" (出生证已经拿到了，…), "" if none
+        if as_materials(clean, scope_words) or _in_hand(after, scope_words):
             scope_words = []  # 要带户口本吗, 刚领了营业执照，下一步…: another office's document is a material or done, not the topic
         if (
             scope_words
@@ -726,7 +724,7 @@ class SearchIndex:
         score_of = dict(zip(top.tolist(), scores[top].tolist()))
         ranked = sorted((i for i, score in score_of.items() if score > 0), key=lambda i: -score_of[i])
         scope = SCOPE_WEIGHT * self._scope_idf * len(scope_words) + unseen
-        step = self._step_words(clean)
+        step = self._step_words(after)
         wanted = list(verbatim)  # what _coverage and _titled_rival look up, for the ranked procedures only
         for word, parts, _ in [*query, *step]:
             wanted += parts
@@ -760,7 +758,7 @@ class SearchIndex:
             )
         best = hits[0]
         # the question's topic is something else, with our word as its object: a product's use, a service's price, an exam
-        topic = other_topic(clean, reporting=reported) or self._elsewhere(clean, step, present[self._doc[best.procedure.id]])
+        topic = other_topic(clean, reporting=reported) or self._elsewhere(after, plainly, step, present[self._doc[best.procedure.id]])
         aside = bool(topic)
         confident = best.coverage >= CONFIDENT and best.evidence >= MIN_EVIDENCE and not aside
         dominant = not confident and not aside and not scope_words and _dominates(hits, matched_words, top_score)
