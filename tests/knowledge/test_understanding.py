@@ -472,9 +472,89 @@ def test_another_office_s_document_asked_about_beside_ours_is_not_ours(kb, quest
         ("nobody ever picks up your phone, it's unacceptable", "complaint"),
         ("泳池的水很臭，我要举报，打什么电话", "procedure"),
         ("我要举报你们窗口的人，打什么电话", "complaint"),
+        ("有哪些服务可以查询", "menu"),
+        ("服务清单发我看看", "menu"),
+        ("有没有客服在线", "handoff"),
+        ("交了两次材料都被退回，每次说的都不一样", "complaint"),
+        ("延续注册递交上去一个月了还没消息", "case_status"),
+        ("我发给你们的手机号你们会保存吗", "privacy"),
+        ("你们收集我的身份证号有什么用", "privacy"),
+        ("不是投诉你们，我要投诉一家美容院，去哪里投诉", "procedure"),
+        ("排了三个小时的队，就开一个窗口", "complaint"),
+        ("谢谢，我先去准备材料了", "goodbye"),
+        ("好的先这样吧，回头再问", "goodbye"),
+        ("thanks for your help, bye", "goodbye"),
+        ("有服务清单吗，发我看看", "menu"),
+        ("上个月的申请审核通过了没有", "case_status"),
+        ("把身份证照片发给你们安全吗", "privacy"),
+        ("那家饭店后厨脏得要命", "complaint"),  # a grievance is taken as a complaint: the office opens a case for it
+        ("宾馆的毛巾很脏，想向卫生部门反映怎么弄", "procedure"),  # … while "how do I report it" is answered with the channels
+        ("好的我知道了，不打扰了", "goodbye"),
+        ("发我个菜单", "menu"),
+        ("说半天说不清楚，有没有工作人员", "handoff"),
+        ("让客服小哥哥来跟我说", "handoff"),
+        ("Your staff gave me the wrong form and I had to come back again", "complaint"),
+        ("Where can I file a formal complaint about a dirty swimming pool?", "procedure"),
+        ("有没有业务清单", "menu"),
+        ("去办证排了两个小时，一半窗口没人，太过分了", "complaint"),
+        ("The clinic charged me twice for one visit", "complaint"),
+        ("我留的手机号你们会一直保存吗", "privacy"),
+        ("你好，请问现在能咨询吗", "greeting"),
+        ("没事了，辛苦你们了", "goodbye"),
+        ("有哪些问题可以问你", "menu"),
+        ("我想直接问人", "handoff"),
+        ("我的电话号码你们存了多久", "privacy"),
+        ("美容院给我做坏了还不给退钱", "complaint"),
+        ("游泳池的水很脏，去哪里检举", "procedure"),
+        ("好，那我先走了", "goodbye"),
+        ("你是做什么的", "menu"),
+        ("give me the list of services", "menu"),
+        ("我留的身份证号你们用来干嘛", "privacy"),
+        ("那家诊所把我的牙治坏了还不认账", "complaint"),
+        ("The towels in my hotel room hadn't been washed, disgusting", "complaint"),
+        ("你们这能咨询哪些业务", "menu"),
+        ("能让窗口的老师给我回个电话吗", "handoff"),
+        ("健康证体检做完十天了还没出来", "case_status"),
+        ("诊所给我开错了药，到现在都没人负责", "complaint"),
+        ("The hotel had bed bugs and the manager laughed at me", "complaint"),
+        ("Is there a complaint box or an email for hygiene violations?", "procedure"),
+        ("上周交的变更材料审核完了没", "case_status"),
+        ("材料被你们弄丢了，太离谱了", "complaint"),
+        ("Can you connect me with someone from your office?", "handoff"),
+        ("菜单发一下", "menu"),
+        ("你们窗口都办什么业务，给我列一下", "menu"),
+        ("这个小助手能干嘛", "menu"),
+        ("That's all for today, bye", "goodbye"),
+        ("Please delete my phone number", "privacy"),
+        ("问题问完了，发个菜单", "menu"),
+        ("交的材料被弄丢了，气死了", "complaint"),
+        ("The clinic charged me for a test I never had", "complaint"),
+        ("Has my application been approved yet?", "case_status"),
+        ("Please delete my chat history", "privacy"),
+        ("你们收集的信息会卖给第三方吗", "privacy"),
+        ("How do I file a report with the health department about a dirty gym?", "procedure"),
+        ("Where can I file a complaint about a dirty nail salon?", "procedure"),
+        ("诊所打针的时候针头乱放，差点扎到我", "complaint"),
+        ("去美容院做了个脸，脸上都起疹子了", "complaint"),
+        ("The pool was filthy and the staff laughed when I complained", "complaint"),
+        ("好，那我先忙了", "goodbye"),
+        ("有哪些事项可以在这里咨询", "menu"),
+        ("你这个机器人能帮我干嘛", "menu"),
+        ("我想删除我在这里留的个人信息", "privacy"),
+        ("游泳池水太浑了，我要投诉，你们的监督电话几号", "procedure"),
+        ("都能咨询些啥，发个清单看看", "menu"),
+        ("有菜单吗，你们提供哪些服务", "menu"),
+        ("诊所给孩子打针打错了，太不负责了", "complaint"),
+        ("足疗店的毛巾脏得很，洗完脚就染上脚气了", "complaint"),
+        ("我的材料审核过了没有", "case_status"),
+        ("好，那我先走了，回头有事再问", "goodbye"),  # 走了 is leaving here, not dying
+        ("那我先去准备材料了，谢谢", "goodbye"),
+        ("有哪些事项可以问的", "menu"),
+        ("Can I make a complaint anonymously?", "procedure"),
+        ("诊所乱给人打针，这种事去哪反应", "procedure"),  # voice input's 反应 for 反映
     ],
 )
-def test_cantonese_and_english_forms_of_the_intents(kb, question, intent):
+def test_more_wordings_of_the_intents(kb, question, intent):
     assert analyse(kb, question)["intent"] == intent
 
 
@@ -493,23 +573,6 @@ def test_a_runner_up_titled_by_the_question_comes_first_when_the_best_leads_only
     # 跳槽 (changing hospitals) is the physicians' multi-site wording; 护士 is in the nurses' title
     result = analyse(kb, "我从一家医院跳槽到另一家医院，护士执业地点要变更吗")
     assert result["id"] == "nurse-registration"
-
-
-@pytest.mark.parametrize(
-    ("question", "intent"),
-    [
-        ("有哪些服务可以查询", "menu"),
-        ("服务清单发我看看", "menu"),
-        ("有没有客服在线", "handoff"),
-        ("交了两次材料都被退回，每次说的都不一样", "complaint"),
-        ("延续注册递交上去一个月了还没消息", "case_status"),
-        ("我发给你们的手机号你们会保存吗", "privacy"),
-        ("你们收集我的身份证号有什么用", "privacy"),
-        ("不是投诉你们，我要投诉一家美容院，去哪里投诉", "procedure"),
-    ],
-)
-def test_more_forms_of_the_intents(kb, question, intent):
-    assert analyse(kb, question)["intent"] == intent
 
 
 @pytest.mark.parametrize(
@@ -542,6 +605,23 @@ def test_what_the_citizen_excludes_with_chufei_does_not_count(kb):
         "市人民医院哪个医生看得好",
         "健身房办年卡多少钱，游泳池几点开门",
         "84消毒液能不能用来擦餐具，要兑多少水",
+        "五一去云南旅游有什么推荐",
+        "市人民医院皮肤科周几有专家门诊",
+        "帮我挂一个明天的儿科号",
+        "王医生今天坐诊吗",
+        "How do I cook dumplings?",
+        "体检报告怎么在网上查",
+        "想给我爸找个有医务室的养老院，有推荐吗",
+        "我想考护士资格证，报名在哪",
+        "出国要打黄热病疫苗去哪打",
+        "桶装水厂的食品生产许可证到期了怎么续",
+        "My knee hurts, which medicine should I take?",
+        "执业药师注册在哪办",
+        "市里哪家医院的儿科比较好",
+        "Is there a pharmacy open 24 hours near the station?",
+        "我爸想住养老院，入住怎么申请",
+        "老人在国外去世了，骨灰运回国要办什么手续",
+        "Can you arrange a caregiver for my mother?",
     ],
 )
 def test_more_of_other_offices_and_businesses_topics_are_not_ours(kb, question):
@@ -552,34 +632,9 @@ def test_after_getting_our_document_a_question_still_about_it_is_ours(kb):
     assert analyse(kb, "中医诊所备案凭证拿到以后就可以开门接诊了吗")["id"] == "tcm-clinic-filing"
 
 
-@pytest.mark.parametrize(
-    ("question", "intent"),
-    [
-        ("排了三个小时的队，就开一个窗口", "complaint"),
-        ("谢谢，我先去准备材料了", "goodbye"),
-        ("好的先这样吧，回头再问", "goodbye"),
-        ("thanks for your help, bye", "goodbye"),
-        ("有服务清单吗，发我看看", "menu"),
-        ("上个月的申请审核通过了没有", "case_status"),
-        ("把身份证照片发给你们安全吗", "privacy"),
-        ("那家饭店后厨脏得要命", "complaint"),  # a grievance is taken as a complaint: the office opens a case for it
-        ("宾馆的毛巾很脏，想向卫生部门反映怎么弄", "procedure"),  # … while "how do I report it" is answered with the channels
-    ],
-)
-def test_grievances_and_the_other_intents_in_more_words(kb, question, intent):
-    assert analyse(kb, question)["intent"] == intent
-
-
 @pytest.mark.parametrize("question", ["饭馆后厨老鼠乱跑，往哪举报", "我要举包一家足浴店，打什么电话", "想投拆一家宾馆，去哪里投诉"])
 def test_where_to_report_with_typos_and_more_where_words(kb, question):
     assert analyse(kb, question)["id"] == "complaint-hotline"
-
-
-@pytest.mark.parametrize(
-    "question", ["五一去云南旅游有什么推荐", "市人民医院皮肤科周几有专家门诊", "帮我挂一个明天的儿科号", "王医生今天坐诊吗"]
-)
-def test_travel_and_hospital_services_are_not_ours(kb, question):
-    assert analyse(kb, question)["confident"] is False
 
 
 def test_coming_tomorrow_morning_is_a_question_of_hours(kb):
@@ -589,21 +644,6 @@ def test_coming_tomorrow_morning_is_a_question_of_hours(kb):
 def test_a_doctor_s_scope_of_practice_is_the_doctor_s_registration(kb):
     # 全科 alone reads as an institution's department; 加注…执业范围 is the doctor's own registration
     assert analyse(kb, "我是儿科医生，想再加注一个全科执业范围")["id"] == "physician-registration"
-
-
-@pytest.mark.parametrize(
-    ("question", "intent"),
-    [
-        ("好的我知道了，不打扰了", "goodbye"),
-        ("发我个菜单", "menu"),
-        ("说半天说不清楚，有没有工作人员", "handoff"),
-        ("让客服小哥哥来跟我说", "handoff"),
-        ("Your staff gave me the wrong form and I had to come back again", "complaint"),
-        ("Where can I file a formal complaint about a dirty swimming pool?", "procedure"),
-    ],
-)
-def test_still_more_forms_of_the_intents(kb, question, intent):
-    assert analyse(kb, question)["intent"] == intent
 
 
 def test_a_report_typed_with_a_typo_asking_how_is_the_channels(kb):
@@ -626,63 +666,21 @@ def test_explain_says_when_the_answer_comes_from_a_report_question(kb):
         ("钱包被偷了，健康证也没了，怎么补", "health-certificate-reissue"),  # a certificate that is 没了 is lost
         ("诊所许可证交验要准备什么", "medical-institution-validation"),  # 交验: a typo of 校验
         ("上小学要的接种查验证明在哪开，要带户口本吗", "vaccination-certificate"),  # the hukou book is a material
+        ("健康证上的身份证号少了一位", "health-certificate-reissue"),
+        ("快到校验期了，但诊所在装修，能延期校验吗", "medical-institution-validation"),
+        ("药店里有人冒充医生坐诊，往哪儿举报", "complaint-hotline"),
+        ("有没有座机电话", "office-hours-location"),
+        ("店员的健康证搞丢了，还没过期，怎么补一张", "health-certificate-reissue"),  # 还没过期: not an expired certificate
+        ("汽车厂的喷漆车间要做职业病申报吗", "occupational-health-filing"),  # a car factory is a workplace, not a car
+        ("环评已经做完了，职业病危害还要去哪申报", "occupational-health-filing"),  # the EIA is done, not the question
     ],
 )
 def test_what_the_citizen_means(kb, question, expected):
     assert analyse(kb, question)["id"] == expected
 
 
-@pytest.mark.parametrize(
-    ("question", "intent"),
-    [
-        ("有没有业务清单", "menu"),
-        ("去办证排了两个小时，一半窗口没人，太过分了", "complaint"),
-        ("The clinic charged me twice for one visit", "complaint"),
-        ("我留的手机号你们会一直保存吗", "privacy"),
-    ],
-)
-def test_the_intents_in_yet_more_words(kb, question, intent):
-    assert analyse(kb, question)["intent"] == intent
-
-
-@pytest.mark.parametrize(
-    ("question", "intent"),
-    [
-        ("你好，请问现在能咨询吗", "greeting"),
-        ("没事了，辛苦你们了", "goodbye"),
-        ("有哪些问题可以问你", "menu"),
-        ("我想直接问人", "handoff"),
-        ("我的电话号码你们存了多久", "privacy"),
-        ("美容院给我做坏了还不给退钱", "complaint"),
-        ("游泳池的水很脏，去哪里检举", "procedure"),
-    ],
-)
-def test_the_intents_in_the_words_of_round_fourteen(kb, question, intent):
-    assert analyse(kb, question)["intent"] == intent
-
-
-@pytest.mark.parametrize("question", ["How do I cook dumplings?", "体检报告怎么在网上查", "想给我爸找个有医务室的养老院，有推荐吗"])
-def test_recipes_reports_and_recommendations_are_not_ours(kb, question):
-    assert analyse(kb, question)["confident"] is False
-
-
 def test_directions_from_the_station_are_the_window_s_address(kb):
     assert analyse(kb, "从火车站过去怎么走")["id"] == "office-hours-location"
-
-
-@pytest.mark.parametrize(
-    ("question", "intent"),
-    [
-        ("好，那我先走了", "goodbye"),
-        ("你是做什么的", "menu"),
-        ("give me the list of services", "menu"),
-        ("我留的身份证号你们用来干嘛", "privacy"),
-        ("那家诊所把我的牙治坏了还不认账", "complaint"),
-        ("The towels in my hotel room hadn't been washed, disgusting", "complaint"),
-    ],
-)
-def test_the_intents_in_the_words_of_round_fifteen(kb, question, intent):
-    assert analyse(kb, question)["intent"] == intent
 
 
 def test_another_office_s_document_already_in_hand_leaves_our_next_step(kb):
@@ -698,34 +696,6 @@ def test_a_c_arm_is_radiation_equipment(kb):
     assert analyse(kb, "诊所想买一台C型臂，要办什么许可")["id"] == "radiation-license"
 
 
-@pytest.mark.parametrize(
-    ("question", "intent"),
-    [
-        ("你们这能咨询哪些业务", "menu"),
-        ("能让窗口的老师给我回个电话吗", "handoff"),
-        ("健康证体检做完十天了还没出来", "case_status"),
-        ("诊所给我开错了药，到现在都没人负责", "complaint"),
-        ("The hotel had bed bugs and the manager laughed at me", "complaint"),
-        ("Is there a complaint box or an email for hygiene violations?", "procedure"),
-    ],
-)
-def test_the_intents_in_the_words_of_round_sixteen(kb, question, intent):
-    assert analyse(kb, question)["intent"] == intent
-
-
-@pytest.mark.parametrize(
-    "question",
-    [
-        "我想考护士资格证，报名在哪",
-        "出国要打黄热病疫苗去哪打",
-        "桶装水厂的食品生产许可证到期了怎么续",
-        "My knee hurts, which medicine should I take?",
-    ],
-)
-def test_exams_travel_jabs_food_production_and_medicine_are_not_ours(kb, question):
-    assert analyse(kb, question)["confident"] is False
-
-
 def test_a_school_s_own_well_is_a_water_supply(kb):
     assert analyse(kb, "学校自备井给学生供水，要办卫生许可吗")["id"] == "water-supply-license"
 
@@ -737,23 +707,6 @@ def test_the_window_s_own_address_and_phone_are_answered_directly(kb, question):
     assert (result["id"], result["confident"]) == ("office-hours-location", True)
 
 
-@pytest.mark.parametrize(
-    ("question", "intent"),
-    [
-        ("上周交的变更材料审核完了没", "case_status"),
-        ("材料被你们弄丢了，太离谱了", "complaint"),
-        ("Can you connect me with someone from your office?", "handoff"),
-        ("菜单发一下", "menu"),
-        ("你们窗口都办什么业务，给我列一下", "menu"),
-        ("这个小助手能干嘛", "menu"),
-        ("That's all for today, bye", "goodbye"),
-        ("Please delete my phone number", "privacy"),
-    ],
-)
-def test_the_intents_in_the_words_of_round_seventeen(kb, question, intent):
-    assert analyse(kb, question)["intent"] == intent
-
-
 def test_another_office_s_document_beside_ours_is_no_evidence_for_any_procedure(kb):
     # 营业执照 is the market regulator's: it must not tip the answer to the procedure whose examples mention it
     result = analyse(kb, "开诊所是先办营业执照还是先办医疗机构执业许可证")
@@ -763,64 +716,6 @@ def test_another_office_s_document_beside_ours_is_no_evidence_for_any_procedure(
 def test_instead_of_compares_two_procedures(kb):
     result = analyse(kb, "I'm a TCM doctor opening a small clinic. Is filing enough instead of approval?")
     assert result["confident"] is False and "tcm-clinic-filing" in [result["id"], *result["alternatives"]]
-
-
-@pytest.mark.parametrize(
-    ("question", "intent"),
-    [
-        ("问题问完了，发个菜单", "menu"),
-        ("交的材料被弄丢了，气死了", "complaint"),
-        ("The clinic charged me for a test I never had", "complaint"),
-        ("Has my application been approved yet?", "case_status"),
-        ("Please delete my chat history", "privacy"),
-        ("你们收集的信息会卖给第三方吗", "privacy"),
-        ("How do I file a report with the health department about a dirty gym?", "procedure"),
-    ],
-)
-def test_the_intents_in_the_words_of_round_eighteen(kb, question, intent):
-    assert analyse(kb, question)["intent"] == intent
-
-
-@pytest.mark.parametrize(
-    ("question", "expected"),
-    [
-        ("健康证上的身份证号少了一位", "health-certificate-reissue"),
-        ("快到校验期了，但诊所在装修，能延期校验吗", "medical-institution-validation"),
-        ("药店里有人冒充医生坐诊，往哪儿举报", "complaint-hotline"),
-        ("有没有座机电话", "office-hours-location"),
-    ],
-)
-def test_what_round_eighteen_reads_right(kb, question, expected):
-    assert analyse(kb, question)["id"] == expected
-
-
-@pytest.mark.parametrize(
-    ("question", "intent"),
-    [
-        ("Where can I file a complaint about a dirty nail salon?", "procedure"),
-        ("诊所打针的时候针头乱放，差点扎到我", "complaint"),
-        ("去美容院做了个脸，脸上都起疹子了", "complaint"),
-        ("The pool was filthy and the staff laughed when I complained", "complaint"),
-        ("好，那我先忙了", "goodbye"),
-        ("有哪些事项可以在这里咨询", "menu"),
-        ("你这个机器人能帮我干嘛", "menu"),
-        ("我想删除我在这里留的个人信息", "privacy"),
-    ],
-)
-def test_the_intents_in_the_words_of_round_nineteen(kb, question, intent):
-    assert analyse(kb, question)["intent"] == intent
-
-
-@pytest.mark.parametrize(
-    ("question", "expected"),
-    [
-        ("店员的健康证搞丢了，还没过期，怎么补一张", "health-certificate-reissue"),  # 还没过期: not an expired certificate
-        ("汽车厂的喷漆车间要做职业病申报吗", "occupational-health-filing"),  # a car factory is a workplace, not a car
-        ("环评已经做完了，职业病危害还要去哪申报", "occupational-health-filing"),  # the EIA is done, not the question
-    ],
-)
-def test_what_round_nineteen_reads_right(kb, question, expected):
-    assert analyse(kb, question)["id"] == expected
 
 
 def test_a_water_purifier_s_product_approval_is_not_ours(kb):
@@ -841,42 +736,6 @@ def test_a_question_writing_the_short_form_names_the_procedure_s_keyword(kb):
 
 
 @pytest.mark.parametrize(
-    ("question", "intent"),
-    [
-        ("游泳池水太浑了，我要投诉，你们的监督电话几号", "procedure"),
-        ("都能咨询些啥，发个清单看看", "menu"),
-        ("有菜单吗，你们提供哪些服务", "menu"),
-        ("诊所给孩子打针打错了，太不负责了", "complaint"),
-        ("足疗店的毛巾脏得很，洗完脚就染上脚气了", "complaint"),
-        ("我的材料审核过了没有", "case_status"),
-    ],
-)
-def test_the_intents_in_the_words_of_round_twenty(kb, question, intent):
-    assert analyse(kb, question)["intent"] == intent
-
-
-@pytest.mark.parametrize(
-    "question", ["执业药师注册在哪办", "市里哪家医院的儿科比较好", "Is there a pharmacy open 24 hours near the station?"]
-)
-def test_pharmacists_hospital_rankings_and_pharmacies_are_not_ours(kb, question):
-    assert analyse(kb, question)["confident"] is False
-
-
-@pytest.mark.parametrize(
-    ("question", "intent"),
-    [
-        ("好，那我先走了，回头有事再问", "goodbye"),  # 走了 is leaving here, not dying
-        ("那我先去准备材料了，谢谢", "goodbye"),
-        ("有哪些事项可以问的", "menu"),
-        ("Can I make a complaint anonymously?", "procedure"),
-        ("诊所乱给人打针，这种事去哪反应", "procedure"),  # voice input's 反应 for 反映
-    ],
-)
-def test_the_intents_in_the_words_of_round_twenty_one(kb, question, intent):
-    assert analyse(kb, question)["intent"] == intent
-
-
-@pytest.mark.parametrize(
     ("question", "expected"),
     [
         ("想头诉一个无证牙医，往哪里投", "complaint-hotline"),
@@ -885,10 +744,3 @@ def test_the_intents_in_the_words_of_round_twenty_one(kb, question, intent):
 )
 def test_reports_of_one_unlicensed_practitioner_are_the_channels(kb, question, expected):
     assert analyse(kb, question)["id"] == expected
-
-
-@pytest.mark.parametrize(
-    "question", ["我爸想住养老院，入住怎么申请", "老人在国外去世了，骨灰运回国要办什么手续", "Can you arrange a caregiver for my mother?"]
-)
-def test_care_home_admission_repatriation_and_caregivers_are_not_ours(kb, question):
-    assert analyse(kb, question)["confident"] is False
