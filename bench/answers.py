@@ -55,6 +55,14 @@ HALVES = (
     "fresh27",
     "fresh28",
     "fresh29",
+    "fresh30",
+    "fresh31",
+    "fresh32",
+    "fresh33",
+    "fresh34",
+    "fresh35",
+    "fresh36",
+    "fresh37",
     "test",
 )
 TARGETS = {"right": 0.95, "direct": 0.90, "confidently_wrong": 0.01}

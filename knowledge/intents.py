@@ -50,17 +50,18 @@ _STAFF = r"(工作人员|客服|人工|真人|活人|窗口人员|办事人员|�
 _HANDOFF = re.compile(
     r"^(人工|人工服务|人工客服|客服|真人)$|转人工|直接问(人|真人|工作人员)|(有没有|有)(工作人员|客服|人工|真人)在线|(有没有|有)(工作人员|客服|人工|真人)(在吗|吗|呀|啊)?[?？.。!！]*$|(有没有|有无|有)(人工|真人|客服)(服务|客服)?(吗|么|没有?)?$|人工服务|人工客服|找人工|要人工|真人|活人|接个人|换个人|"
     r"(找|叫|转|接|让)(个|一个|一位)?(懂行的?|专业的?|明白的?|懂的|管事的?|负责的?)?(工作人员|客服|人)(小姐姐|小哥哥|美女|老师)?(直接|亲自)?(来|跟我|和我|接|回|处理|聊|说)|"
-    rf"(找|叫|联系|转接?)(个|一个|一位|你们的?)?{_STAFF}|(让|叫|请)(窗口的?)?(老师|同志|工作人员|客服)(给我)?(回|打)(个|一个)?电话|{_STAFF}(直接|亲自)?(联系|回复|处理|打电话给|回电话给|给我(打|回)(个|一个)?电话|打给)|"
+    rf"(找|叫|联系|转接?)(个|一个|一位|你们的?)?{_STAFF}|(让|叫|请)(窗口的?)?(老师|同志|工作人员|客服)(直接|亲自)?(给我)?(回|打)(个|一个)?电话|{_STAFF}(直接|亲自)?(联系|回复|处理|打电话给|回电话给|给我(打|回)(个|一个)?电话|打给)|"
     rf"(跟|和|同|与)(你们的?)?{_STAFF}(直接)?(聊|说|谈|沟通|通话|联系)|别(是)?机器人|不要机器人|不想(跟|和)机器人|"
     r"\bconnect me (to|with)\b|\bhuman\b|\breal person\b|\bagent\b|\boperator\b|(?<!legal )\brepresentative\b|"
     r"\b(speak|talk|chat) (to|with) (a |an |some|your |someone|somebody)?(person|one|body|staff|officer|member of staff)?"
 )
 _COMPLAINT_INFO = re.compile(
-    r"(投诉|举报|监督|反映)的?(电话|热线|方式|渠道|邮箱|信箱|途径|号码|地址|窗口|部门)|(能不能|能否|可不可以|可以|能)(打.{0,8})?(投诉|举报|反映)(?!你们)|12345|12320|(去哪|到哪|在哪|往哪|向哪|哪里|哪儿|怎么|如何|找谁|找哪|向谁|哪个部门|有什么渠道|有没有).{0,8}(投诉|举报|反映|检举)|"
+    r"(投诉|举报|监督|反映)的?(电[话化画]|热线|方式|渠道|邮箱|信箱|途径|号码|地址|窗口|部门)|(能不能|能否|可不可以|可以|能)(打.{0,8})?(投诉|举报|反映)(?!你们)|12345|12320|(去哪|到哪|在哪|往哪|向哪|哪里|哪儿|怎么|如何|找谁|找哪|向谁|哪个部门|有什么渠道|有没有).{0,8}(投诉|举报|反映|检举)|"
     r"(投诉|举报|反映).{0,16}(去哪|到哪|在哪|哪里|找谁|找哪|哪个部门|渠道|管道|途径|方式|电话|邮箱|信箱|怎么(办|弄|做)?[?？.。!！]*$|吗[?？.。!！]*$|流程|程序|步骤)|"
     r"(打哪个电话|打什么电话|哪个电话|找哪个部门)(可以)?(投诉|举报|反映)|(投诉|举报|反映|投述)(他们|她们|这家|那家|一家|商家)|匿名(投诉|举报)|(投诉|举报|反映)(?!你们).{0,24}(可以匿名|能匿名|匿名吗|归你们管|你们管吗|你们管不管|归谁管)|(归你们管|你们管吗|你们管不管|归谁管).{0,12}(投诉|举报|反映)|(投诉|举报)人?的?(信息|身份|个人信息)?.{0,6}(保密|泄露|泄漏|曝光)|"
     r"(complaint|report|supervision) (hotline|number|phone|line|channel|email|box|mailbox|form)|\bcomplaint anonymously\b|\banonymous (complaint|report)|\b(file|make|lodge|submit) a (report|complaint) (with|to)\b|\b(box|e-?mail|mailbox) for .{0,30}(violation|complaint|report)|(phone|telephone|number|hotline|e-?mail|mailbox|address|website|channel)s? (for|to|where)\b.{0,40}(complain|complaint|report)|"
-    r"(where|how) (can|do|should|could) i (send|submit|address|email|file|lodge) (a |my )?(written |formal )?complaint|(number|phone|hotline|e-?mail|address) (do|should|can|could) i (call|ring|dial|use|write to|email|send)\b.{0,20}(complain|complaint|report)|hotline|where (can|do|should) i (report|complain)|how (can|do) i (report|complain)|report (anonymously|a |an )"
+    r"(where|how) (can|do|should|could) i (send|submit|address|email|file|lodge) (a |my )?(written |formal )?complaint|(number|phone|hotline|e-?mail|address) (do|should|can|could) i (call|ring|dial|use|write to|email|send)\b.{0,20}(complain|complaint|report)|hotline|where (can|do|should) i (report|complain)|how (can|do) i (report|complain)|report (anonymously|a |an )|"
+    r"\b(which|what) (department|office|agency|authority|bureau)\b.{0,20}\b(do|should|can|could) i (contact|call|go to|turn to|report|complain)|\b(which|what) (department|office|agency|authority|bureau) (handles|deals with|takes|receives|is responsible for) (reports|complaints)|\bwho (do|should|can|could) i (contact|call|turn to) about\b"
 )
 # the way to complain asked for by name (the number to file a complaint): the hotline, though "file a complaint" is written
 _COMPLAINT_CONTACT = re.compile(
@@ -68,7 +69,7 @@ _COMPLAINT_CONTACT = re.compile(
 )
 # the number or place to report asked for outright (我要举报，打什么电话), about someone other than the office itself
 _CHANNEL_ASK = re.compile(
-    r"打什么电话|打哪个电话|哪个电话|电话多少|电话是多少|电话几号|号码多少|号码是多少|(去|到)(哪里|哪儿|哪)(投诉|举报|反映)"
+    r"打什么电[话化画]|打哪个电[话化画]|哪个电[话化画]|电[话化画]多少|电[话化画]是多少|电[话化画]几号|号码多少|号码是多少|(去|到)(哪里|哪儿|哪)(投诉|举报|反映)"
 )
 _AT_US = re.compile(r"(投诉|举报)你们|你们(的)?(工作人员|窗口|态度|服务)|窗口(的)?(工作)?人员|(at|about) (your|the) (office|staff|window)")
 _COMPLAINT_SELF = re.compile(
@@ -83,8 +84,12 @@ _CONDUCT = (
     r"(办事|效率|速度)(也|都|实在|真是)?(太|很|特别|真)?(慢|低)|(排|等)了(好|大半|半|一|两|三|四|五|几)?(个)?(多)?(小时|钟头|上午|下午|天)(多)?的?队?(还没|都没|也没|没人)|拖(了|延|拖拉拉)|一拖再拖|跑了.{0,3}趟|来回跑|让我跑|没人管|没人理|不满意|(一直|老是|总是|整天)占线|电话.{0,10}(都|也|还是|一直|总是|老是|根本|从来)(就)?没人接|(一直|总是|老是|根本|从来)(就)?没人接(电话)?|(电话)?(根本|总是|老是|一直)?(打不进去?|打不通)"
 )
 _BEHAVIOUR = re.compile(_CONDUCT)
+# a line that never answers, with another number asked for (打不通，还有别的号码吗): the window's contacts, not a complaint
+_ANOTHER_NUMBER = re.compile(
+    r"(别的|其他|其它|另外的?|备用的?)(号码|电话|联系方式)|换个(号码|电话)|\b(another|other|alternative) (number|phone)"
+)
 _COMPLAINT = re.compile(
-    rf"投诉|举报|{_CONDUCT}|\bcomplain|\bcomplaint|\b(nobody|no one|no-one) (ever )?(picks up|answers)|\blaughed at me\b|\blaughed when\b|\bfilthy\b|\bcharged me for .{{0,30}}(never|didn'?t)\b|\bhung up on me\b|\bignored me\b|\b(dirty|filthy|unwashed) (towels?|sheets|tools|instruments|needles)\b|\bbed ?bugs\b|\bunacceptable\b|\brude\b|\bdisgusting\b|hadn'?t been (changed|cleaned|washed)|charged me (twice|double|too much)|didn'?t (even )?wash (his|her|their) hands|your staff (told|gave|sent) me the wrong|had to come back (twice|again|three times)|wasted my (time|day)|unfriendly|unprofessional|yell(ed|ing)? at|shout(ed|ing)? at|unfair|bribe|kickback|terrible service"
+    rf"投诉|举报|{_CONDUCT}|\bcomplain|\bcomplaint|\b(nobody|no one|no-one) (ever )?(picks up|answers)|\blaughed at me\b|\blaughed when\b|\bfilthy\b|\bcharged me for .{{0,30}}(never|didn'?t)\b|\bhung up on me\b|\bignored me\b|\b(dirty|filthy|unwashed) (towels?|sheets|tools|instruments|needles)\b|\b(sheets?|towels?|room|bathroom|toilet|bed|floor|pillows?) (was|were|is|are) (so |very |really |absolutely |totally )?(dirty|filthy|stained|disgusting)\b|\bbed ?bugs\b|\bunacceptable\b|\brude\b|\bdisgusting\b|hadn'?t been (changed|cleaned|washed)|charged me (twice|double|too much)|didn'?t (even )?wash (his|her|their) hands|your staff (told|gave|sent) me the wrong|had to come back (twice|again|three times)|wasted my (time|day)|unfriendly|unprofessional|yell(ed|ing)? at|shout(ed|ing)? at|unfair|bribe|kickback|terrible service"
 )
 _STATUS = re.compile(
     r"进度|进展|处理得?怎么样|处理(结果|到哪)|办到哪|审(批|核)(得)?(怎么样|到哪|结果|好了没|通过了没)|(怎么样了|到哪一?步了|到哪了)$|有结果了?吗|(还没|还没有)(出来|下来)|(审核|审批)(通过|下来|完|好|过)(了)?(没有?|吗|么)|(办|弄|批|审)(好|完|下来)了(没有?|吗|么|没)|(能|可以)(去)?(拿|取|领)了(吗|么|没)|什么时候(答复|回复|处理)|查询?(我的)?(投诉|工单|案件|事项)|我的(投诉|工单|案件)|"
@@ -170,6 +175,8 @@ def detect(text: str) -> Intent:
     meant = what_is_meant(clean)  # 不是投诉你们，是投诉一家诊所: what the complaint is not about is no target
     channel = _COMPLAINT_CONTACT.search(clean) or (_CHANNEL_ASK.search(clean) and not _AT_US.search(meant))
     if _COMPLAINT_INFO.search(meant) and (not _COMPLAINT_SELF.search(meant) or channel):
+        return Intent("procedure")
+    if _ANOTHER_NUMBER.search(clean) and not re.search("投诉|举报|complain", clean):
         return Intent("procedure")
     if _COMPLAINT.search(clean):
         return Intent("complaint")

@@ -107,13 +107,25 @@ _INTENSIFIER = re.compile(r"(急|烦|累|气|热|冷|吓|笑|忙|饿|困|愁|怕
 _THING_GONE = re.compile(r"(证|证明|本|卡|包|钱包|手机|材料|被偷|被抢)(了)?(也|都|就|全|一起)?没了")
 _LEAVING = re.compile(r"(我|我们|那我)(就|先|得)?走了")  # I'm off now: nobody died
 _MISHEARD = re.compile(r"(?<=[哪里儿谁])反应")  # 去哪反应: voice input's 反映 (to report), not a reaction
+# a specialty before the place is the kind of place (开一间儿科诊所, 西医全科诊所) or a person's post (中医科主任), not a department
+# added to a registration (诊疗科目)
+_SPECIALTY = (
+    r"(内|外|儿|妇|眼|骨|皮肤|口腔|牙|精神|耳鼻喉|妇产|产|全|中医|中西医结合|康复|医美|麻醉|急诊|肛肠|男|泌尿|心理|疼痛|美容|整形外)科"
+)
+_KIND_OR_POST = re.compile(rf"{_SPECIALTY}(?=诊所|门诊部|门诊|医院|诊室|医馆)|{_SPECIALTY}(副)?(主任|护士长)")
+
+
+def _kind_or_post(found: re.Match[str]) -> str:
+    """What stays of a specialty before a place or a post: a TCM post says the citizen is a TCM doctor; the others nothing."""
+    return "中医医生" if found.group(0).startswith("中医科") and found.group(0)[3:] in ("主任", "副主任") else " "
 
 
 def what_is_meant(text: str) -> str:
     """The normalised question as meant: without what it says it is not (我是护士不是医生 → 我是护士), the office's own
-    name, or "to death" as an intensifier (急死了 → 急了); a certificate that is 没了 is lost (健康证也没了 → 健康证也丢了)."""
+    name, or "to death" as an intensifier (急死了 → 急了); a certificate that is 没了 is lost (健康证也没了 → 健康证也丢了); a
+    specialty naming the kind of clinic or someone's post (儿科诊所 → 诊所)."""
     text = _THING_GONE.sub(lambda m: m.group(0)[:-2] + "丢了", _INTENSIFIER.sub(r"\1了", text))
-    text = _MISHEARD.sub("反映", _LEAVING.sub(" ", text))
+    text = _KIND_OR_POST.sub(_kind_or_post, _MISHEARD.sub("反映", _LEAVING.sub(" ", text)))
     return _OFFICE_NAMES.sub(" ", _NEGATED.sub(" ", text))
 
 
@@ -136,7 +148,9 @@ _REPORTS = re.compile(
     r"(举报|投诉|反映|检举)的?(流程|程序|步骤)|"
     rf"(举报|投诉|反映|检举).{{0,8}}{_THIRD_PARTY}|{_THIRD_PARTY}.{{0,40}}(想|要|我要|我想|去|向.{{0,6}})(举报|投诉|反映|检举)|"
     r"(能不能|可不可以|能|可以)(举报|投诉|反映|检举)(吗|么|不)|(举报|投诉|反映|检举)(他们|她们|这家|那家|一家|一个|商家)|"
-    r"\b(where|how|who) (can|do|should|could) i (report|complain)\b|\b(file|make|lodge|submit) a (report|complaint) (with|to)\b|\breport (it|this|them|him|her) to\b"
+    r"\b(where|how|who) (can|do|should|could) i (report|complain)\b|\b(file|make|lodge|submit) a (report|complaint) (with|to)\b|\breport (it|this|them|him|her) to\b|"
+    r"\b(where|how) (can|do|should|could) i (send|submit|file|lodge|make|address|email) (a |my )?(written |formal )?(report|complaint)|"
+    r"\b(which|what) (department|office|agency|authority|bureau)\b.{0,60}\b(report|complain)|\b(department|office|agency|authority|bureau) (handles|deals with|takes|receives|is responsible for) (reports|complaints)"
 )
 
 

@@ -160,8 +160,9 @@ class _Word(NamedTuple):
 
 def _asks_only_where(token: str) -> bool:
     """A verbatim keyword made of where/when/phone words alone (phone number): it names no topic of ours against another office's."""
-    parts = token[3:].split(" ") if token[3:].isascii() else [token[3:]]
-    return all(is_soft(part) for part in parts)
+    text = token[3:]
+    parts = text.split(" ") if text.isascii() else [w for w in words(text) if not is_stopword(w)] or [text]
+    return is_soft(text) or all(is_soft(part) for part in parts)
 
 
 def _in_hand(after: str, scope_words: list[str]) -> bool:
@@ -547,11 +548,13 @@ class SearchIndex:
                 return best
         return None
 
-    def _title_over_extras(self, scored: list[tuple[Hit, list[str]]], present: dict[int, set[str]], query) -> bool:
+    def _title_over_extras(self, scored: list[tuple[Hit, list[str]]], present: dict[int, set[str]], query, verbatim: list[str]) -> bool:
         """Put first a confident runner-up whose title holds a word of the question the best lacks, when the best leads only by
         words outside its own title (renewal … barber shop: "shop" is in the new licence's keywords, "renewal" in the other's title).
 
-        The old best stays a close rival, so the citizen gets a choice with the titled reading first, not a silent swap.
+        The old best stays a close rival, so the citizen gets a choice with the titled reading first, not a silent swap. A best
+        that has a keyword of its own written whole in the question (医师证) keeps its place against a runner-up whose title
+        holds none of that keyword's words (中医诊所备案: the clinic is where the doctor works).
         """
         if len(scored) < 2:
             return False
@@ -559,17 +562,27 @@ class SearchIndex:
         has_best = present[self._doc[best.procedure.id]]
         parts_of = {word: parts for word, parts, _ in query}
         for i, (hit, found) in enumerate(scored[1:3], start=1):
+            has = present[self._doc[hit.procedure.id]]
+            if any(token in has_best and not self._titles_any(token, has) for token in verbatim):
+                continue
             extras = [w for w in best_found if w not in found and not is_soft(w)]
             if (
                 hit.coverage >= CONFIDENT
                 and hit.evidence >= MIN_EVIDENCE
                 and extras
                 and not any(all(ANCHOR + t in has_best for t in parts_of[w]) for w in extras)
-                and self._titled_rival(present[self._doc[hit.procedure.id]], found, best_found, query)
+                and self._titled_rival(has, found, best_found, query)
             ):
                 scored.insert(0, scored.pop(i))
                 return True
         return False
+
+    def _titles_any(self, token: str, has: set[str]) -> bool:
+        """A procedure (`has`: its tokens) holds the verbatim keyword, or one of its words in its own title (医师证: 医师)."""
+        if token in has:
+            return True
+        known = [self._known(word)[0] for word in words(token[len("kw:") :]) if not is_soft(word)]
+        return any(parts and all(TITLE + t in has for t in parts) for parts in known)
 
     def _compared_rival(self, has: set[str], found: list[str], has_best: set[str], query) -> bool:
         """The hit's title has a word of the question that names something and that the best's title lacks."""
@@ -624,7 +637,8 @@ class SearchIndex:
         parts, _ = self._known(self.synonyms.rewrite(report).strip())
         for i, (hit, _) in enumerate(scored):
             has = present[self._doc[hit.procedure.id]]
-            if parts and hit.evidence >= MIN_EVIDENCE and all(TITLE + t in has for t in parts):
+            # the report word in its title is evidence enough: the question asks for the channels, whatever else it names
+            if parts and all(TITLE + t in has for t in parts):
                 scored.insert(0, scored.pop(i))
                 return True
         return False
@@ -744,7 +758,7 @@ class SearchIndex:
         scored.sort(key=lambda pair: -_rank(pair[0], top_score))
         demoted = self._promote_titled(scored, present, query)
         if demoted is None:
-            self._title_over_extras(scored, present, query)
+            self._title_over_extras(scored, present, query, verbatim)
         reported = not scope_words and self._to_channel(scored, present, reports(clean) or reports(rewritten))
         hits = [hit for hit, _ in scored]
         matched_words = [found for _, found in scored]

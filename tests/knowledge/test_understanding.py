@@ -744,3 +744,77 @@ def test_a_question_writing_the_short_form_names_the_procedure_s_keyword(kb):
 )
 def test_reports_of_one_unlicensed_practitioner_are_the_channels(kb, question, expected):
     assert analyse(kb, question)["id"] == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "intent", "expected"),
+    [
+        ("which department do I contact about a hotel with dirty sheets and towels", "procedure", "complaint-hotline"),
+        ("Which department handles reports about illegal medical practice?", "procedure", "complaint-hotline"),
+        ("Where can I send a written complaint about a hospital breaking medical rules?", "procedure", "complaint-hotline"),
+        ("我们小区二次供水水箱脏得很，这种去哪投诉", "procedure", "complaint-hotline"),  # the channels, not the water licence
+        ("你们卫监所的举报电化多少", "procedure", "complaint-hotline"),  # 电化: a typo of 电话
+        ("I stayed at a hotel last night and the sheets were dirty with hair all over them.", "complaint", None),
+        ("你们咨询电话一直打不通，还有别的号码吗", "procedure", "office-hours-location"),  # another number asked for
+        ("能不能让窗口的老师直接打电话给我", "handoff", None),
+    ],
+)
+def test_where_to_report_a_grievance_or_another_number_and_a_call_back(kb, question, intent, expected):
+    result = analyse(kb, question)
+    assert (result["intent"], result["id"]) == (intent, expected)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("想在社區開一間兒科診所，醫療機構執業許可證怎麼申請", "medical-institution-license"),  # a children's clinic is new
+        ("骨科门诊想增加X线透视，申请需要哪些材料", "radiation-license"),  # an orthopaedic clinic adding x-ray
+        ("我退休前是中医科主任，想自己开个小诊所，只开中药", "tcm-clinic-filing"),  # a TCM post: a TCM doctor
+        ("诊所想增加一个儿科", "medical-institution-change"),  # a department added is still a change
+    ],
+)
+def test_a_specialty_naming_the_kind_of_clinic_or_a_post_is_no_department_added(kb, question, expected):
+    assert analyse(kb, question)["id"] == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("管道直饮水要办卫生许可证吗", "water-supply-license"),
+        ("Does a private hospital need a special permit to deliver babies?", "maternal-infant-license"),
+        ("We have a new hospital director. How do we change the person in charge on our license?", "medical-institution-change"),
+        ("新办门诊部只业许可证要多久能批下来", "medical-institution-license"),
+        ("浴室卫生许可证眼续要现场审核吗", "public-place-license-renewal"),  # 眼续: a typo of 延续
+        ("学校食堂打饭的阿姨健康证怎么办理", "health-certificate"),  # serving food is a food worker's job
+        ("registration requirements for an assistant physician", "physician-registration"),  # "requirements" names nothing
+        ("我是医生，在诊所上班，医师证丢了", "physician-registration"),  # the clinic is where the doctor works
+    ],
+)
+def test_more_of_the_office_s_vocabulary(kb, question, expected):
+    result = analyse(kb, question)
+    assert (result["id"], result["confident"]) == (expected, True)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "出国要打疫苗开黄皮书去哪",  # the international vaccination certificate is the customs'
+        "人死了以后户口怎么注销",
+        "老人去世后丧葬补助怎么领",
+        "住院押金怎么退，医院财务科电话多少",  # a phone keyword of ours does not make the hospital's accounts ours
+        "what's the best way to learn chinese",
+        "新开养老院的设立备案在你们这办吗",  # an elderly home itself is civil affairs'; only its medical unit is ours
+        "我想开家养老院，不设医务室，养老机构备案在哪办",
+    ],
+)
+def test_still_more_of_other_offices_topics_are_not_ours(kb, question):
+    assert analyse(kb, question)["intent"] == "unknown"
+
+
+def test_a_practice_licence_typed_as_occupational_is_the_practice_licence(kb):
+    # 职业许可证 is a homophone typo of 执业许可证: the new-institution licence comes first (was a change of registration)
+    assert analyse(kb, "开医疗机构的职业许可证在哪里申请")["id"] == "medical-institution-license"
+
+
+def test_an_elderly_home_s_medical_unit_is_still_ours(kb):
+    assert analyse(kb, "养老院想设个医务室，备案怎么办")["id"] == "elderly-care-medical-filing"
