@@ -63,6 +63,14 @@ HALVES = (
     "fresh35",
     "fresh36",
     "fresh37",
+    "fresh38",
+    "fresh39",
+    "fresh40",
+    "fresh41",
+    "fresh42",
+    "fresh43",
+    "fresh44",
+    "fresh45",
     "test",
 )
 TARGETS = {"right": 0.95, "direct": 0.90, "confidently_wrong": 0.01}

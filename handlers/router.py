@@ -111,7 +111,7 @@ async def route(turn: Turn) -> list[Reply]:
     clean = normalize(turn.text)
     if not clean:
         return [turn.reply("empty")]
-    intent = detect(turn.text)
+    intent = detect(turn.text, turn.services.knowledge.current.index.synonyms)
     if flow == "complaint" and intent.name not in BREAKOUT_INTENTS:
         return await complaint.step(turn)
     if flow == "delete":

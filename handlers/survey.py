@@ -35,7 +35,7 @@ def _in_comment(turn: Turn) -> bool:
 async def wants_text(turn: Turn) -> bool:
     """True when this text answers a pending survey or is the comment invited after a rating."""
     if _in_comment(turn):
-        return detect(turn.text).name not in BREAKOUT_INTENTS
+        return detect(turn.text, turn.services.knowledge.current.index.synonyms).name not in BREAKOUT_INTENTS
     if parse_level(turn.text) is None:
         return False
     return await surveys.pending_for(turn.session, turn.citizen) is not None

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from knowledge.reading import what_is_meant
 from knowledge.text import normalize
+
+if TYPE_CHECKING:
+    from knowledge.synonyms import Synonyms
 
 CASE_NUMBER = re.compile(r"(?<![a-z0-9])(zx|ts|zg)[\s\-_]*(\d{8})[\s\-_]*(\d{4})(?![0-9])", re.IGNORECASE)
 CASE_NUMBER_ATTEMPT = re.compile(r"(?<![a-z])(zx|ts|zg)[\s\-_]*\d{4,}", re.IGNORECASE)
@@ -44,19 +48,19 @@ _MENU_ASK = re.compile(
     rf"^{_WHO}?(都)?(有|提供)(哪些|什么|啥)(服务|业务|功能|事项)(可以)?(咨询|办理?|问)?(呢|呀|啊|吗)?{_SHOW}$|^{_WHO}(都)?(能|可以)(办|办理|咨询|问)(哪些|什么|啥)(业务|事|事情|事儿|问题)|"
     r"^(有)?(哪些|什么)(事情|事|事项|问题)可以(在这|在这里)?(咨询|问)(的)?(你|您)?$|^.{0,20}[,，\s?？](发|给)(我)?(个|一个)?(菜单|功能列表|业务清单|清单)(看看|看一下)?$|^有(没有)?(菜单|功能列表|业务清单)(吗|么)?[,，\s?？]|^(有没有|有)?(功能|服务|业务)(列表|菜单|清单|目录)(吗)?[\s,，]*((发|给)(我)?)?(看看|看一下|一下)?$|^(有)?(哪些|什么)(功能|服务|业务)(可以用|可以办|可以咨询|可以查询?|能查)?(的)?[\s,，]*(列个清单|列一下)?$|"
     rf"^(你|您)是(干嘛|干什么|做什么)的$|^{_WHO}?(都)?(能|可以|会)(帮我)?干嘛$|^{_WHO}(都)?(办|办理)(哪些|什么|啥)(业务|事|事项)(呢|呀|啊)?{_SHOW}$|^(show|give|send) me (the |a )?list of (your |all )?(services|procedures)|"
-    r"^what (can|do) you (do|help( me)?( with)?|offer)|^how can you help|^(what|which) (kind of )?services|^(a )?list of (all )?(your )?(procedures|services)|^what kind of (questions|things) can i ask|^what can i ask"
+    r"^what (can|do) you (do|help( me)?( with)?|offer)(?! with (my|our|the|this|that|these|those|all)\b)|^how can you help|^(what|which) (kind of )?services|^(a )?list of (all )?(your )?(procedures|services)|^what kind of (questions|things) can i ask|^what can i ask"
 )
 _STAFF = r"(工作人员|客服|人工|真人|活人|窗口人员|办事人员|接待人员)"
 _HANDOFF = re.compile(
     r"^(人工|人工服务|人工客服|客服|真人)$|转人工|直接问(人|真人|工作人员)|(有没有|有)(工作人员|客服|人工|真人)在线|(有没有|有)(工作人员|客服|人工|真人)(在吗|吗|呀|啊)?[?？.。!！]*$|(有没有|有无|有)(人工|真人|客服)(服务|客服)?(吗|么|没有?)?$|人工服务|人工客服|找人工|要人工|真人|活人|接个人|换个人|"
     r"(找|叫|转|接|让)(个|一个|一位)?(懂行的?|专业的?|明白的?|懂的|管事的?|负责的?)?(工作人员|客服|人)(小姐姐|小哥哥|美女|老师)?(直接|亲自)?(来|跟我|和我|接|回|处理|聊|说)|"
-    rf"(找|叫|联系|转接?)(个|一个|一位|你们的?)?{_STAFF}|(让|叫|请)(窗口的?)?(老师|同志|工作人员|客服)(直接|亲自)?(给我)?(回|打)(个|一个)?电话|{_STAFF}(直接|亲自)?(联系|回复|处理|打电话给|回电话给|给我(打|回)(个|一个)?电话|打给)|"
+    rf"(找|叫|联系|转接?)(个|一个|一位|你们的?)?{_STAFF}|(让|叫|请)(窗口的?人|(窗口的?)?(老师|同志|工作人员|客服))(直接|亲自)?(给我)?(回|打)(个|一个)?电话|{_STAFF}(直接|亲自)?(联系|回复|处理|打电话给|回电话给|给我(打|回)(个|一个)?电话|打给)|"
     rf"(跟|和|同|与)(你们的?)?{_STAFF}(直接)?(聊|说|谈|沟通|通话|联系)|别(是)?机器人|不要机器人|不想(跟|和)机器人|"
     r"\bconnect me (to|with)\b|\bhuman\b|\breal person\b|\bagent\b|\boperator\b|(?<!legal )\brepresentative\b|"
     r"\b(speak|talk|chat) (to|with) (a |an |some|your |someone|somebody)?(person|one|body|staff|officer|member of staff)?"
 )
 _COMPLAINT_INFO = re.compile(
-    r"(投诉|举报|监督|反映)的?(电[话化画]|热线|方式|渠道|邮箱|信箱|途径|号码|地址|窗口|部门)|(能不能|能否|可不可以|可以|能)(打.{0,8})?(投诉|举报|反映)(?!你们)|12345|12320|(去哪|到哪|在哪|往哪|向哪|哪里|哪儿|怎么|如何|找谁|找哪|向谁|哪个部门|有什么渠道|有没有).{0,8}(投诉|举报|反映|检举)|"
+    r"(投诉|举报|监督|反映)的?(电[话化画]|热线|方式|渠道|邮箱|信箱|途径|号码|地址|窗口|部门)|(能不能|能否|可不可以|可以|能)(打.{0,8})?(投诉|举报|反映)(?!你们)|12345|12320|(去哪|到哪|在哪|往哪|向哪|上哪|哪里|哪儿|怎么|如何|找谁|找哪|向谁|哪个部门|有什么渠道|有没有).{0,8}(投诉|举报|反映|检举)|意见箱|举报箱|投诉箱|(举报|投诉)信|(举报|投诉).{0,16}(怕|担心|害怕)(被)?(人)?(知道|发现|报复|认出)|"
     r"(投诉|举报|反映).{0,16}(去哪|到哪|在哪|哪里|找谁|找哪|哪个部门|渠道|管道|途径|方式|电话|邮箱|信箱|怎么(办|弄|做)?[?？.。!！]*$|吗[?？.。!！]*$|流程|程序|步骤)|"
     r"(打哪个电话|打什么电话|哪个电话|找哪个部门)(可以)?(投诉|举报|反映)|(投诉|举报|反映|投述)(他们|她们|这家|那家|一家|商家)|匿名(投诉|举报)|(投诉|举报|反映)(?!你们).{0,24}(可以匿名|能匿名|匿名吗|归你们管|你们管吗|你们管不管|归谁管)|(归你们管|你们管吗|你们管不管|归谁管).{0,12}(投诉|举报|反映)|(投诉|举报)人?的?(信息|身份|个人信息)?.{0,6}(保密|泄露|泄漏|曝光)|"
     r"(complaint|report|supervision) (hotline|number|phone|line|channel|email|box|mailbox|form)|\bcomplaint anonymously\b|\banonymous (complaint|report)|\b(file|make|lodge|submit) a (report|complaint) (with|to)\b|\b(box|e-?mail|mailbox) for .{0,30}(violation|complaint|report)|(phone|telephone|number|hotline|e-?mail|mailbox|address|website|channel)s? (for|to|where)\b.{0,40}(complain|complaint|report)|"
@@ -86,7 +90,8 @@ _CONDUCT = (
 _BEHAVIOUR = re.compile(_CONDUCT)
 # a line that never answers, with another number asked for (打不通，还有别的号码吗): the window's contacts, not a complaint
 _ANOTHER_NUMBER = re.compile(
-    r"(别的|其他|其它|另外的?|备用的?)(号码|电话|联系方式)|换个(号码|电话)|\b(another|other|alternative) (number|phone)"
+    r"(别的|其他|其它|另外的?|备用的?)(号码|电话|联系方式)|换个(号码|电话)|\b(another|other|alternative) (number|phone)|"
+    r"(电话|号码)(是)?多少.{0,6}(打不通|没人接|占线)|(打不通|没人接|占线).{0,10}(电话|号码)(是)?多少"
 )
 _COMPLAINT = re.compile(
     rf"投诉|举报|{_CONDUCT}|\bcomplain|\bcomplaint|\b(nobody|no one|no-one) (ever )?(picks up|answers)|\blaughed at me\b|\blaughed when\b|\bfilthy\b|\bcharged me for .{{0,30}}(never|didn'?t)\b|\bhung up on me\b|\bignored me\b|\b(dirty|filthy|unwashed) (towels?|sheets|tools|instruments|needles)\b|\b(sheets?|towels?|room|bathroom|toilet|bed|floor|pillows?) (was|were|is|are) (so |very |really |absolutely |totally )?(dirty|filthy|stained|disgusting)\b|\bbed ?bugs\b|\bunacceptable\b|\brude\b|\bdisgusting\b|hadn'?t been (changed|cleaned|washed)|charged me (twice|double|too much)|didn'?t (even )?wash (his|her|their) hands|your staff (told|gave|sent) me the wrong|had to come back (twice|again|three times)|wasted my (time|day)|unfriendly|unprofessional|yell(ed|ing)? at|shout(ed|ing)? at|unfair|bribe|kickback|terrible service"
@@ -121,8 +126,11 @@ _DELETE = re.compile(
     rf"(不想|不要|别|不希望|不愿意|不同意)(让|被)?(你们|贵单位|系统|平台)?(再)?(保存|保留|存储|存着|存|留着|记录|收集|使用)(我的?|本人的?){_DATA}|"
     r"撤回(授权|同意)|撤销(授权|同意)|"
     r"(delete|erase|remove|wipe) (all )?(of )?(my (personal )?(data|information|info|account|details|records)|everything (you have )?(about|on|of) me)|"
-    r"(delete|erase|remove|wipe) my (chat( history)?|messages|phone( number)?|number|id( number)?|passport( number)?|address|name)\b|forget me|erase my|withdraw (my )?consent"
+    r"(delete|erase|remove|wipe) my (chat( history)?|messages|phone( number)?|number|id( number)?|passport( number)?|address|name)\b|forget me|erase my|withdraw (my )?consent|"
+    r"what (do|will|would|did) you do with (my|our) (personal )?(data|information|info|details|phone|number|id|passport|messages)"
 )
+# whether the one who reports is protected (举报人信息会不会泄露): the supervision channels answer it, not the privacy notice
+_REPORTER = re.compile(r"(举报|投诉|反映)人的?(个人)?(信息|身份|资料|隐私)|(举报|投诉).{0,20}(泄露|泄漏|曝光|报复|被知道|被发现)")
 _CHITCHAT = re.compile(
     r"^(你是谁|你叫什么(名字)?|你是(不是)?(机器人|真人|ai|人工智能)|你几岁|你好笨|讲个笑话|说个笑话|唱首歌|tell me a joke|who are you|what is your name|are you a (bot|robot|human))[\s!！?？.。吗呀啊]*$"
 )
@@ -146,9 +154,14 @@ def canonical_case_number(text: str) -> str | None:
     return f"{prefix.upper()}-{day}-{seq}"
 
 
-def detect(text: str) -> Intent:
-    """Classify a citizen's message; anything not recognised here is a procedure question."""
+def detect(text: str, synonyms: Synonyms | None = None) -> Intent:
+    """Classify a citizen's message; anything not recognised here is a procedure question.
+
+    With the knowledge base's `synonyms`, the typos it lists are put right first (投素 → 投诉, 电化 → 电话).
+    """
     clean = normalize(text)
+    if synonyms is not None:
+        clean = synonyms.correct(clean)
     number = canonical_case_number(clean)
     if number:
         return Intent("case_status", number)
@@ -163,7 +176,7 @@ def detect(text: str) -> Intent:
         return Intent("menu")
     if _CHITCHAT.match(bare):
         return Intent("unknown")
-    if _DELETE.search(clean):
+    if _DELETE.search(clean) and not _REPORTER.search(clean):
         return Intent("privacy")
     if _HANDOFF.search(clean):
         return Intent("handoff")

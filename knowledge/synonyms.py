@@ -42,8 +42,10 @@ class Synonyms:
     replace: dict[str, str] = field(default_factory=dict)
     out_of_scope: frozenset[str] = frozenset()
     keep: frozenset[str] = frozenset()  # the canonical words themselves: matched whole, so 卫生许可证 is not 卫生许可 + 证
+    typos: dict[str, str] = field(default_factory=dict)  # a mistyped word → the right word as written in the typos section
     _pattern: re.Pattern[str] | None = None
     _scope: re.Pattern[str] | None = None
+    _typo_pattern: re.Pattern[str] | None = None
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Synonyms:
@@ -53,18 +55,21 @@ class Synonyms:
             words = [_clean(w) for w in group]
             for word in words:
                 canonical[word] = words[0]
+        typos: dict[str, str] = {}
         for right, wrongs in (data.get("typos") or {}).items():
             for wrong in wrongs:
                 canonical[_clean(wrong)] = canonical.get(_clean(right), _clean(right))
+                typos[_clean(wrong)] = _clean(right)
         replace = {word: target for word, target in canonical.items() if word != target}
         for broader, narrower in (data.get("means") or {}).items():
             broad = canonical.get(_clean(broader), _clean(broader))
             for word in narrower:
                 clean = _clean(word)
                 replace[clean] = f" {broad} "  # the place or job is context; what it implies is the question
+        replace = {word: _resolved(target, replace) for word, target in replace.items()}
         scope = frozenset(_clean(w) for w in data.get("out_of_scope") or [])
         add_words({target.strip() for target in replace.values()} | set(canonical.values()))
-        return cls(replace, scope, frozenset(canonical.values()) - set(replace))
+        return cls(replace, scope, frozenset(canonical.values()) - set(replace), typos)
 
     def __post_init__(self) -> None:
         # a canonical word is in the pattern too, as itself: otherwise a shorter variant inside it (卫生许可 in 卫生许可证) would be
@@ -72,6 +77,7 @@ class Synonyms:
         variants = sorted(set(self.replace) | self.keep, key=len, reverse=True)
         self._pattern = _alternation(variants, "(?:s|es)?")
         self._scope = _alternation(sorted(self.out_of_scope, key=len, reverse=True), "s?")
+        self._typo_pattern = _alternation(sorted(self.typos, key=len, reverse=True), "")
 
     def _target(self, match: re.Match[str]) -> str:
         found = match.group(0)
@@ -103,11 +109,27 @@ class Synonyms:
         padding = "  " if not _CJK.search(match.group(0)) else " "
         return match.group(0) if target.startswith(padding) else target  # a narrower word's target is padded with spaces
 
+    def correct(self, text: str) -> str:
+        """Normalised text with only its typos put right (投素 → 投诉, 电化 → 电话), every other word as written."""
+        if self._typo_pattern is None:
+            return text
+        return self._typo_pattern.sub(lambda match: self.typos.get(match.group(0), match.group(0)), text)
+
     def scope_words(self, text: str) -> list[str]:
         """Out-of-scope markers found in normalised text (they count against any procedure)."""
         if self._scope is None:
             return []
         return list(dict.fromkeys(match.group(0) for match in self._scope.finditer(text)))
+
+
+def _resolved(target: str, replace: dict[str, str]) -> str:
+    """The end of a chain of rewrites: 接生 is the same as 助产, which means 母婴保健技术, so 接生 means 母婴保健技术 at once."""
+    seen = {target.strip()}
+    while target.strip() in replace and replace[target.strip()].strip() not in seen:
+        following = replace[target.strip()]
+        target = following if following.startswith(" ") or not target.startswith(" ") else f" {following.strip()} "
+        seen.add(target.strip())
+    return target
 
 
 def _strings(value: object, where: str, errors: list[str], display: str) -> list[str]:

@@ -13,7 +13,7 @@ from knowledge.search import match_faq
 
 def analyse(kb: KnowledgeBase, question: str, explain: bool = False) -> dict[str, Any]:
     """Run a question through intent detection and search exactly as the bot would (see handlers.consult)."""
-    intent = detect(question)
+    intent = detect(question, kb.index.synonyms)
     result = kb.search(question, explain=explain)
     out: dict[str, Any] = {
         "intent": intent.name,

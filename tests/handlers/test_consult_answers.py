@@ -98,3 +98,10 @@ async def test_handoff_in_other_words_opens_a_case(citizen):
     await citizen.say("你好")
     replies = await citizen.say("请问可以帮我找个工作人员吗")
     assert any("ZX-" in text for text in replies)
+
+
+async def test_a_mistyped_report_word_still_gets_the_channels_not_a_complaint_case(citizen):
+    # 投素 is a pinyin typo of 投诉 listed in synonyms.yaml: the router reads it right before telling a grievance from a question
+    await citizen.say("你好")
+    answer = (await citizen.say("想投素一家理发店毛巾从来不消毒，找哪个部门"))[-1]
+    assert answer.startswith("【卫生健康监督投诉举报渠道")
