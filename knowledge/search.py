@@ -563,8 +563,6 @@ class SearchIndex:
         parts_of = {word: parts for word, parts, _ in query}
         for i, (hit, found) in enumerate(scored[1:3], start=1):
             has = present[self._doc[hit.procedure.id]]
-            if any(token in has_best and not self._titles_any(token, has) for token in verbatim):
-                continue
             extras = [w for w in best_found if w not in found and not is_soft(w)]
             if (
                 hit.coverage >= CONFIDENT
@@ -572,6 +570,7 @@ class SearchIndex:
                 and extras
                 and not any(all(ANCHOR + t in has_best for t in parts_of[w]) for w in extras)
                 and self._titled_rival(has, found, best_found, query)
+                and not any(token in has_best and not self._titles_any(token, has) for token in verbatim)
             ):
                 scored.insert(0, scored.pop(i))
                 return True
@@ -683,6 +682,19 @@ class SearchIndex:
         content = [self._spell(w) for w in words(rewritten) if not is_stopword(w)]
         return rewritten, content, self.synonyms.scope_words(clean)
 
+    def score(self, tokens: list[str]) -> np.ndarray:
+        """The BM25F score of every procedure for the query tokens (one number per procedure, in `procedures` order)."""
+        scores = np.zeros(len(self.procedures), dtype=np.float32)
+        for token in dict.fromkeys(tokens):
+            dense = self._dense.get(token)
+            if dense is not None:
+                scores += dense  # the same sums: the procedures without the token add 0
+                continue
+            posting = self._postings.get(token)
+            if posting is not None:
+                scores[posting[0]] += posting[1]
+        return scores
+
     def search(self, question: str, limit: int = 5, explain: bool = False) -> SearchResult:
         """Rank procedures for a question; decide whether the best one is a confident answer, a choice, or only a guess."""
         clean = normalize(question)
@@ -723,16 +735,7 @@ class SearchIndex:
         strange = [w for w in unknown if not self._typo(w)]
         if any(self._names_something(word, parts) for word, parts, _ in query):
             strange = []
-        scores = np.zeros(len(self.procedures), dtype=np.float32)
-        query_tokens = [tok for _, parts, _ in query for tok in parts] + phrases(content) + verbatim
-        for token in dict.fromkeys(query_tokens):
-            dense = self._dense.get(token)
-            if dense is not None:
-                scores += dense  # the same sums: the procedures without the token add 0
-                continue
-            posting = self._postings.get(token)
-            if posting is not None:
-                scores[posting[0]] += posting[1]
+        scores = self.score([tok for _, parts, _ in query for tok in parts] + phrases(content) + verbatim)
         count = min(limit, len(self.procedures))
         top = np.argpartition(-scores, count - 1)[:count] if count < len(scores) else np.arange(len(scores))
         score_of = dict(zip(top.tolist(), scores[top].tolist()))
