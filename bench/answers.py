@@ -71,6 +71,14 @@ HALVES = (
     "fresh43",
     "fresh44",
     "fresh45",
+    "fresh46",
+    "fresh47",
+    "fresh48",
+    "fresh49",
+    "fresh50",
+    "fresh51",
+    "fresh52",
+    "fresh53",
     "test",
 )
 TARGETS = {"right": 0.95, "direct": 0.90, "confidently_wrong": 0.01}

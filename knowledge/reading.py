@@ -45,7 +45,8 @@ def compares(text: str) -> bool:
 
 # an animal's health is the agriculture office's, whatever licence is asked for (a pet hospital's x-ray is no 放射诊疗 of ours)
 _ANIMAL_CARE = re.compile(
-    r"宠物|兽医|兽药|动物(医院|诊所|防疫)|畜牧|\bvet(s|erinary)?\b|\bpet (clinic|hospital|shop|store|grooming)s?\b|\banimal (clinic|hospital)s?\b"
+    r"宠物|兽医|兽药|动物(医院|诊所|防疫)|畜牧|(狗|猫)的?(疫苗|打针|接种|免疫证)|\bvet(s|erinary)?\b|\bpet (clinic|hospital|shop|store|grooming)s?\b|\banimal (clinic|hospital)s?\b|"
+    r"\b(pet|dog|cat|puppy|kitten)'?s? (vaccin\w*|rabies|shots?|jabs?|immuni[sz]ation)|\bfor (my|our|a|the) (dog|cat|pet|puppy|kitten)s?\b"
 )
 
 
@@ -94,7 +95,7 @@ def next_step(text: str) -> tuple[str, bool]:
 
 # "a nurse, not a doctor" (我是护士不是医生): the word after the negation is what the question is not about
 _NEGATED = re.compile(
-    r"(?<!是)(?<!要)不是(一个|个|一名|名|位)?[\u4e00-\u9fff]{1,5}?(?=[,，.。;；!！?？\s]|也|而是|$)|除了[^,，。]{1,12}?(之外|以外)|(还|都|并)?没(有)?(过期|到期)|,\s*not an? [a-z]+(?=[,.;!?]|$)"
+    r"(?<!是)(?<!要)不是(一个|个|一名|名|位)?[\u4e00-\u9fff]{1,5}?(?=[,，.。;；!！?？\s]|也|而是|$)|除了[^,，。]{1,12}?(之外|以外)|(还|都|并)?没(有)?(过期|到期)|还有[^,，。]{1,6}?才?(到期|过期)|,\s*not an? [a-z]+(?=[,.;!?]|$)"
 )
 
 
@@ -105,7 +106,7 @@ _OFFICE_NAMES = re.compile(r"卫健委|卫健局|卫生局|卫计委|卫生健�
 # "anxious to death" is no death (急死了, 烦死了), and a certificate that is 没了 is lost, not deceased
 _INTENSIFIER = re.compile(r"(急|烦|累|气|热|冷|吓|笑|忙|饿|困|愁|怕|担心|着急)死(了|我了|人了|啦)")
 _THING_GONE = re.compile(r"(证|证明|本|卡|包|钱包|手机|材料|被偷|被抢)(了)?(也|都|就|全|一起)?没了")
-_LEAVING = re.compile(r"(我|我们|那我)(就|先|得)?走了")  # I'm off now: nobody died
+_LEAVING = re.compile(r"(我|我们|那我)(就|先|得)?走了|(?<=[调搬转开跑飞拿借带送接取偷])走了")  # I'm off now, moved away: nobody died
 _MISHEARD = re.compile(r"(?<=[哪里儿谁])反应")  # 去哪反应: voice input's 反映 (to report), not a reaction
 # a specialty before the place is the kind of place (开一间儿科诊所, 西医全科诊所) or a person's post (中医科主任), not a department
 # added to a registration (诊疗科目)
@@ -145,7 +146,8 @@ _THIRD_PARTY = (
 _REPORTS = re.compile(
     r"(举报|投诉|反映|检举)(?!你们).{0,16}(打哪个|打什么|哪个电话|什么电话|电话多少|电话是多少|热线|找谁|找哪|哪个部门|去哪|到哪|可以匿名|能匿名|匿名吗|归你们管|你们管吗)|"
     r"(去哪|到哪|在哪|往哪|向哪|上哪|哪里|哪儿|找谁|向谁|哪个部门|打哪个电话|打什么电话|哪个电话|怎么|如何)(儿|里)?(可以|能)?(举报|投诉|反映|检举)|"
-    r"(举报|投诉|反映|检举).{0,16}(怕|担心|害怕)(被)?(人)?(知道|发现|报复|认出)|(举报|投诉|反映|检举)人的?(个人)?(信息|身份).{0,8}(泄露|泄漏|保密|曝光)|"
+    r"(举报|投诉|反映|检举).{0,16}(怕|担心|害怕)(被)?(人)?(知道|发现|报复|认出)|(怕|担心|害怕)(被)?(人)?(知道|发现|报复|认出).{0,16}(举报|投诉)|"
+    r"(举报|投诉).{0,12}(不留名|不留姓名|不用留名|不留名字|不写名字|不署名|不实名)|(举报|投诉|反映)(?!你们).{0,30}(电话(是)?多少|哪个电话|什么电话)|(举报|投诉|反映|检举)人的?(个人)?(信息|身份).{0,8}(泄露|泄漏|保密|曝光)|"
     r"(举报|投诉|反映|检举)的?(流程|程序|步骤)|"
     rf"(举报|投诉|反映|检举).{{0,8}}{_THIRD_PARTY}|{_THIRD_PARTY}.{{0,40}}(想|要|我要|我想|去|向.{{0,6}})(举报|投诉|反映|检举)|"
     r"(能不能|可不可以|能|可以)(举报|投诉|反映|检举)(吗|么|不)|(举报|投诉|反映|检举)(他们|她们|这家|那家|一家|一个|商家)|"

@@ -888,3 +888,52 @@ def test_opening_a_clinic_is_never_answered_with_another_procedure(kb, question)
 )
 def test_round_23_other_offices_topics(kb, question):
     assert analyse(kb, question)["intent"] == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("question", "intent", "expected"),
+    [
+        ("窗口电话打不通，还有别的联系号码吗", "procedure", "office-hours-location"),
+        ("你们会不会把我的电话号码泄露出去", "privacy", None),
+        ("我诊所变更的申请交了半个月了，一直没消息", "case_status", None),
+        ("就这些了，先走了", "goodbye", None),
+        ("举报理发店毛巾不消毒是找卫生监渡所吗，电话多少", "procedure", "complaint-hotline"),  # 监渡: a typo of 监督
+        ("有人无证行医，我怕被报复，举报的时候能不能不留名字", "procedure", "complaint-hotline"),  # anonymity in words
+    ],
+)
+def test_round_24_intents(kb, question, intent, expected):
+    result = analyse(kb, question)
+    assert (result["intent"], result["id"]) == (intent, expected)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("之前那张健康证找不着了，还有半年才到期，怎么补", "health-certificate-reissue"),  # half a year left: not expired
+        ("农村饮水工程的卫生许可证要多久才能下来", "water-supply-license"),
+        ("美容院刚装修好，卫生许可要提前多久申请", "public-place-hygiene-license"),  # just fitted out: a new licence
+        ("how do I register as a nurse", "nurse-registration"),  # register meets registration
+    ],
+)
+def test_round_24_vocabulary(kb, question, expected):
+    result = analyse(kb, question)
+    assert (result["id"], result["confident"]) == (expected, True)
+
+
+def test_a_head_transferred_away_is_no_death(kb):
+    # 调走了 is a transfer: the death certificate must not come into it
+    result = analyse(kb, "卫生院院长调走了，新院长来了，证上要改吗")
+    assert result["id"] == "medical-institution-change"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How do I get a pet vaccination certificate for my dog?",  # a dog's vaccines are the vet's
+        "想送我妈去养老院，床位怎么申请",  # a place in an elderly home is civil affairs'
+        "开养老院本身要去哪备案？不是医务室，就是养老机构登记",
+        "I'm a Swedish researcher, could you send me statistics on hospital beds in this city?",
+    ],
+)
+def test_round_24_other_offices_topics(kb, question):
+    assert analyse(kb, question)["intent"] == "unknown"
