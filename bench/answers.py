@@ -79,6 +79,14 @@ HALVES = (
     "fresh51",
     "fresh52",
     "fresh53",
+    "fresh54",
+    "fresh55",
+    "fresh56",
+    "fresh57",
+    "fresh58",
+    "fresh59",
+    "fresh60",
+    "fresh61",
     "test",
 )
 TARGETS = {"right": 0.95, "direct": 0.90, "confidently_wrong": 0.01}

@@ -105,7 +105,7 @@ _OFFICE_NAMES = re.compile(r"卫健委|卫健局|卫生局|卫计委|卫生健�
 
 # "anxious to death" is no death (急死了, 烦死了), and a certificate that is 没了 is lost, not deceased
 _INTENSIFIER = re.compile(r"(急|烦|累|气|热|冷|吓|笑|忙|饿|困|愁|怕|担心|着急)死(了|我了|人了|啦)")
-_THING_GONE = re.compile(r"(证|证明|本|卡|包|钱包|手机|材料|被偷|被抢)(了)?(也|都|就|全|一起)?没了")
+_THING_GONE = re.compile(r"(证|证明|本|卡|包|钱包|手机|材料|被偷|被抢)(了)?(也|都|就|全|一起)?(弄|搞|整|给弄)?没了")
 _LEAVING = re.compile(r"(我|我们|那我)(就|先|得)?走了|(?<=[调搬转开跑飞拿借带送接取偷])走了")  # I'm off now, moved away: nobody died
 _MISHEARD = re.compile(r"(?<=[哪里儿谁])反应")  # 去哪反应: voice input's 反映 (to report), not a reaction
 # a specialty before the place is the kind of place (开一间儿科诊所, 西医全科诊所) or a person's post (中医科主任), not a department

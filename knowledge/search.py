@@ -52,6 +52,7 @@ DOMINANT_MARGIN = 0.25  # ... and ranks this far above every other (a long story
 CLOSE_RATIO = 0.8  # choices offered for a vague question score within this share of the best
 CLOSE_GAP = 0.08  # a confident runner-up ranked within this much of the best makes the question ambiguous
 TITLED_GAP = 0.16  # ... and within this much when its title names something of the question that the best lacks
+PARTLY = 0.75  # a word the best has by fewer than this share of its bigrams' weight (死亡医学证明 in 出生医学证明) it lacks
 THIN_COVERAGE = 0.9  # below this, a best procedure named by one word of its keywords alone is offered as a choice, not answered
 OWN_WORD_SHARE = 0.1  # ... unless that word is one of the office's own (synonyms.yaml) and names fewer than this share of procedures
 SCORE_SHARE = 0.5  # how much the raw BM25 score adds to coverage when ranking
@@ -513,11 +514,12 @@ class SearchIndex:
         coverage, evidence, found = self._coverage(has, prepared, scope, verbatim)
         return Hit(self.procedures[doc], score, coverage, evidence), found
 
-    def _titled_rival(self, has: set[str], found: list[str], best_found: list[str], query) -> bool:
-        """The hit's title (`has`: its tokens) has a word of the question that names something and that the best hit does not have at all."""
+    def _titled_rival(self, has: set[str], found: list[str], best_found: list[str], query, has_best: set[str] | None = None) -> bool:
+        """The hit's title (`has`: its tokens) has a word of the question that names something and that the best hit does not have at all
+        (or, given `has_best`, has only partly: 死亡医学证明 is not in 出生医学证明's text, though 医学证明 is)."""
         parts_of = {word: parts for word, parts, _ in query}
         return any(
-            word not in best_found
+            (word not in best_found or (has_best is not None and self._hit(parts_of[word], has_best) < PARTLY))
             and len(word) > 1
             and not is_soft(word)
             and not self._generic(word)
@@ -788,7 +790,9 @@ class SearchIndex:
             if h in others
             and h not in close
             and _rank(h, top_score) >= _rank(best, top_score) - TITLED_GAP
-            and self._titled_rival(present[self._doc[h.procedure.id]], found, matched_words[0], query)
+            and self._titled_rival(
+                present[self._doc[h.procedure.id]], found, matched_words[0], query, present[self._doc[best.procedure.id]]
+            )
         ]
         # a named runner-up (a guess, not confident) whose title holds a word of the question the best has nowhere (意见箱 against
         # 办事大厅, health against a birth certificate's certificate) is a reading the best cannot explain
@@ -800,7 +804,9 @@ class SearchIndex:
             and h.coverage >= GUESS
             and h.evidence >= MIN_EVIDENCE
             and (h.score > best.score or (h.evidence > best.evidence and best.coverage < CONFIDENT + CLOSE_GAP))
-            and self._titled_rival(present[self._doc[h.procedure.id]], found, matched_words[0], query)
+            and self._titled_rival(
+                present[self._doc[h.procedure.id]], found, matched_words[0], query, present[self._doc[best.procedure.id]]
+            )
         ]
         if confident and compares(clean):
             # two things compared: a runner-up whose title names one the best's title does not is the other side

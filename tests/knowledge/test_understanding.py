@@ -937,3 +937,32 @@ def test_a_head_transferred_away_is_no_death(kb):
 )
 def test_round_24_other_offices_topics(kb, question):
     assert analyse(kb, question)["intent"] == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("搬家把健康证弄没了，补办要不要再抽血", "health-certificate-reissue"),  # 弄没了 is lost, nobody died
+        ("Does our clinic's practice license need to be checked every year?", "medical-institution-validation"),
+        ("新办体检中心要拿什么许可", "medical-institution-license"),  # a check-up centre is a medical institution
+        ("网吧里一堆人抽烟没人管，投述打哪个号", "complaint-hotline"),  # 投述 … 打哪个号: which number to report to
+    ],
+)
+def test_round_25_answers(kb, question, expected):
+    result = analyse(kb, question)
+    assert (result["id"], result["confident"]) == (expected, True)
+
+
+def test_a_death_certificate_named_beside_a_birth_certificate_s_words_is_offered(kb):
+    # the birth certificate's text covers name corrections and holds 医学证明, but not 死亡医学证明: a choice, not its answer
+    result = analyse(kb, "奶奶的死亡证明上名字写错一个字，银行不认，怎么改")
+    assert result["confident"] is False and "death-certificate" in [result["id"], *result["alternatives"]]
+
+
+def test_a_grievance_about_dirty_razors_is_a_complaint(kb):
+    assert analyse(kb, "The barbershop on my street used dirty razors on me and I got a rash. I'm furious.")["intent"] == "complaint"
+
+
+@pytest.mark.parametrize("question", ["宾馆开业消防验收找谁", "烟花厂安全生产许可证怎么延期"])
+def test_fire_and_work_safety_licences_are_not_ours(kb, question):
+    assert analyse(kb, question)["intent"] == "unknown"
