@@ -93,6 +93,7 @@ _ANOTHER_NUMBER = re.compile(
     r"(别的|其他|其它|另外的?|备用的?)(的)?(联系)?(号码|电话|方式)|换个(号码|电话)|\b(another|other|alternative) (number|phone)|"
     r"(电话|号码)(是)?多少.{0,6}(打不通|没人接|占线)|(打不通|没人接|占线).{0,10}(电话|号码)(是)?多少"
 )
+_REPORT_WORD = re.compile(r"投诉|举报|complain")
 _COMPLAINT = re.compile(
     rf"投诉|举报|{_CONDUCT}|\bcomplain|\bcomplaint|\b(nobody|no one|no-one) (ever )?(picks up|answers)|\blaughed at me\b|\blaughed when\b|\bfilthy\b|\bcharged me for .{{0,30}}(never|didn'?t)\b|\bhung up on me\b|\bignored me\b|\b(dirty|filthy|unwashed|unsterili[sz]ed) (towels?|sheets|tools|instruments|needles|razors?|combs?|scissors|equipment|clippers)\b|\b(i'?m|i am) (furious|outraged|so angry|really angry)\b|\b(sheets?|towels?|room|bathroom|toilet|bed|floor|pillows?) (was|were|is|are) (so |very |really |absolutely |totally )?(dirty|filthy|stained|disgusting)\b|\bbed ?bugs\b|\bunacceptable\b|\brude\b|\bdisgusting\b|hadn'?t been (changed|cleaned|washed)|charged me (twice|double|too much)|didn'?t (even )?wash (his|her|their) hands|your staff (told|gave|sent) me the wrong|had to come back (twice|again|three times)|wasted my (time|day)|unfriendly|unprofessional|yell(ed|ing)? at|shout(ed|ing)? at|unfair|bribe|kickback|terrible service"
 )
@@ -190,7 +191,7 @@ def detect(text: str, synonyms: Synonyms | None = None) -> Intent:
     channel = _COMPLAINT_CONTACT.search(clean) or (_CHANNEL_ASK.search(clean) and not _AT_US.search(meant))
     if _COMPLAINT_INFO.search(meant) and (not _COMPLAINT_SELF.search(meant) or channel):
         return Intent("procedure")
-    if _ANOTHER_NUMBER.search(clean) and not re.search("投诉|举报|complain", clean):
+    if _ANOTHER_NUMBER.search(clean) and not _REPORT_WORD.search(clean):
         return Intent("procedure")
     if _COMPLAINT.search(clean):
         return Intent("complaint")
