@@ -87,6 +87,14 @@ HALVES = (
     "fresh59",
     "fresh60",
     "fresh61",
+    "fresh62",
+    "fresh63",
+    "fresh64",
+    "fresh65",
+    "fresh66",
+    "fresh67",
+    "fresh68",
+    "fresh69",
     "test",
 )
 TARGETS = {"right": 0.95, "direct": 0.90, "confidently_wrong": 0.01}

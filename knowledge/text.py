@@ -405,6 +405,8 @@ STOP_EN = frozenset(
         "lot",
         "lots",
         "bit",
+        "detail",
+        "details",
     ]
 )
 

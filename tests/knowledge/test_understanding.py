@@ -966,3 +966,17 @@ def test_a_grievance_about_dirty_razors_is_a_complaint(kb):
 @pytest.mark.parametrize("question", ["宾馆开业消防验收找谁", "烟花厂安全生产许可证怎么延期"])
 def test_fire_and_work_safety_licences_are_not_ours(kb, question):
     assert analyse(kb, question)["intent"] == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("question", "intent", "expected"),
+    [
+        ("原来的负责人医生退休了，换个人当负责人要怎么弄", "procedure", "medical-institution-change"),  # not "换个人" = a handoff
+        ("换个人跟我说", "handoff", None),
+        ("How long do you keep my phone number and ID details?", "privacy", None),  # "details" is no "dental"
+        ("医试执业注册需要什么", "procedure", "physician-registration"),  # 医试: a typo of 医师
+    ],
+)
+def test_round_26_readings(kb, question, intent, expected):
+    result = analyse(kb, question)
+    assert (result["intent"], result["id"]) == (intent, expected)
