@@ -118,7 +118,7 @@ _KIND_OR_POST = re.compile(rf"{_SPECIALTY}(?=诊所|门诊部|门诊|医院|诊�
 
 def _kind_or_post(found: re.Match[str]) -> str:
     """What stays of a specialty before a place or a post: a TCM post says the citizen is a TCM doctor; the others nothing."""
-    return "中医医生" if found.group(0).startswith("中医科") and found.group(0)[3:] in ("主任", "副主任") else " "
+    return "中医医生" if found.group(0) in ("中医科主任", "中医科副主任") else " "
 
 
 def what_is_meant(text: str) -> str:

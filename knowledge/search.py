@@ -776,8 +776,9 @@ class SearchIndex:
                 explanation=tuple(self._explain(content, query, scope_words, [], [])) if explain else (),
             )
         best = hits[0]
+        has_best = present[self._doc[best.procedure.id]]
         # the question's topic is something else, with our word as its object: a product's use, a service's price, an exam
-        topic = other_topic(clean, reporting=reported) or self._elsewhere(after, plainly, step, present[self._doc[best.procedure.id]])
+        topic = other_topic(clean, reporting=reported) or self._elsewhere(after, plainly, step, has_best)
         aside = bool(topic)
         confident = best.coverage >= CONFIDENT and best.evidence >= MIN_EVIDENCE and not aside
         dominant = not confident and not aside and not scope_words and _dominates(hits, matched_words, top_score)
@@ -790,9 +791,7 @@ class SearchIndex:
             if h in others
             and h not in close
             and _rank(h, top_score) >= _rank(best, top_score) - TITLED_GAP
-            and self._titled_rival(
-                present[self._doc[h.procedure.id]], found, matched_words[0], query, present[self._doc[best.procedure.id]]
-            )
+            and self._titled_rival(present[self._doc[h.procedure.id]], found, matched_words[0], query, has_best)
         ]
         # a named runner-up (a guess, not confident) whose title holds a word of the question the best has nowhere (意见箱 against
         # 办事大厅, health against a birth certificate's certificate) is a reading the best cannot explain
@@ -804,13 +803,10 @@ class SearchIndex:
             and h.coverage >= GUESS
             and h.evidence >= MIN_EVIDENCE
             and (h.score > best.score or (h.evidence > best.evidence and best.coverage < CONFIDENT + CLOSE_GAP))
-            and self._titled_rival(
-                present[self._doc[h.procedure.id]], found, matched_words[0], query, present[self._doc[best.procedure.id]]
-            )
+            and self._titled_rival(present[self._doc[h.procedure.id]], found, matched_words[0], query, has_best)
         ]
         if confident and compares(clean):
             # two things compared: a runner-up whose title names one the best's title does not is the other side
-            has_best = present[self._doc[best.procedure.id]]
             close += [
                 h
                 for h, found in scored[1:3]
@@ -820,7 +816,7 @@ class SearchIndex:
         # (unless it names one by a keyword of its own: 开诊所)
         vague = sum(h.coverage >= CONFIDENT for h in hits) >= 2 and self._vague(query) and not verbatim
         # one keyword word is thin evidence for a fresh wording (打疫苗疼不疼, 开个小诊所要投多少钱): better asked than guessed wrong
-        thin = (confident or dominant) and self._thin(best, present[self._doc[best.procedure.id]], matched_words[0], query, verbatim)
+        thin = (confident or dominant) and self._thin(best, has_best, matched_words[0], query, verbatim)
         if reported and not aside:
             confident, dominant, close, vague, thin = True, False, [], False, False
         result = SearchResult(
